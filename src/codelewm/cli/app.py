@@ -1,0 +1,42 @@
+"""The `codelewm` command tree. Thin: builds objects, calls the library, prints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from codelewm import __version__
+from codelewm.cli import schemas
+
+app = typer.Typer(
+    name="codelewm",
+    help="A world model of Python code edits: score and rerank candidate patches without running them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(schemas.app, name="schemas")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codelewm {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Exit codes: 0 ok, 2 bad input or config, 3 source unavailable, 4 parse/filter failure,
+    5 checkpoint refused or incompatible, 6 evaluation gate failed, 70 internal error."""
+
+
+def main() -> None:
+    app()

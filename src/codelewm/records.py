@@ -1,0 +1,211 @@
+"""Typed records exchanged between areas and written to disk.
+
+Each record carries its JSON schema name in `schema_version`; fields are added, never renamed, within a
+major version. `codelewm schemas export DIR` writes the JSON Schemas; `docs/schemas/` holds the committed
+copies and a test fails when they drift from this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonScalar = str | int | float | bool | None
+
+
+class Record(BaseModel):
+    """Base for every record: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- data -------------------------------------------------------------------------------------
+
+TransitionSource = Literal["git", "ruff", "mutations", "releases", "stubs", "jsonl"]
+InstructionKind = Literal["commit", "rule", "template", "docstring", "abstract", "external"]
+Split = Literal["train", "val", "test"]
+
+
+class TransitionRecord(Record):
+    """One edit of one function: `before + instruction -> after` (`codelewm.transition.v1`)."""
+
+    schema_version: Literal["codelewm.transition.v1"] = "codelewm.transition.v1"
+    transition_id: str = Field(
+        description="sha256 prefix of (source, group, path, symbol, before, instruction, after)"
+    )
+    source: TransitionSource
+    group: str = Field(description="split unit: repository or package name")
+    split: Split | None = None
+    path: str = Field(description="file path inside the group (posix, relative)")
+    symbol: str = Field(description="qualified name of the primary function or method")
+    before: str = Field(description="the primary function before the edit")
+    after: str = Field(description="the primary function after the edit")
+    instruction: str | None = Field(
+        default=None, description="None means no instruction (null action)"
+    )
+    instruction_kind: InstructionKind
+    context: str = Field(
+        default="", description="capsule context: imports, class header, sibling signatures"
+    )
+    truncated: list[str] = Field(
+        default_factory=list, description="what structured truncation dropped"
+    )
+    license: str | None = None
+    meta: dict[str, JsonScalar] = Field(default_factory=dict)
+
+
+class PoolCandidate(BaseModel):
+    """A candidate in a rerank pool; extra fields from other tools are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    candidate_id: str
+    code: str = Field(description="full candidate after-state, or a unified diff against `before`")
+    passed: bool | None = None
+
+
+class RerankPool(BaseModel):
+    """One labelled or unlabelled pool, the interchange format (`codelewm.rerank_pool.v1`, JSONL)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: Literal["codelewm.rerank_pool.v1"] = "codelewm.rerank_pool.v1"
+    pool_id: str
+    before: str
+    instruction: str | None
+    candidates: list[PoolCandidate]
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+CandidateKind = Literal["full", "patch"]
+
+
+class CandidateRecord(Record):
+    """An untrusted candidate as received (`codelewm.candidate.v1`)."""
+
+    schema_version: Literal["codelewm.candidate.v1"] = "codelewm.candidate.v1"
+    candidate_id: str
+    kind: CandidateKind
+    origin: str = Field(description="file path it came from, or 'inline'")
+    text: str = Field(description="the full code or the patch text as given")
+    sha256: str
+
+
+class ErrorRecord(Record):
+    """A refused request or failed command (`codelewm.error.v1`)."""
+
+    schema_version: Literal["codelewm.error.v1"] = "codelewm.error.v1"
+    error_type: str
+    message: str
+    remediation: str
+    caused_by: str | None = None
+    exit_code: int | None = None
+
+
+class Validity(Record):
+    """Static checks on a candidate: nothing is executed."""
+
+    parses: bool
+    applies: bool = Field(
+        description="True for full files; for patches, whether it applied to the before"
+    )
+    undefined_names: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.parses and self.applies and not self.undefined_names
+
+
+class ExecutionSummary(Record):
+    """Result of an opt-in test run of one candidate in the sandbox."""
+
+    status: str
+    isolation: list[str]
+    duration_s: float
+
+
+class ScoreRecord(Record):
+    """Scores of one candidate (`codelewm.score.v1`). Lower energy = more plausible."""
+
+    schema_version: Literal["codelewm.score.v1"] = "codelewm.score.v1"
+    rank: int | None = None
+    candidate_id: str
+    origin: str = "inline"
+    final_score: float | None = Field(
+        default=None, description="higher is better; None for invalid candidates"
+    )
+    energy: float | None = None
+    no_action_energy: float | None = None
+    action_gain: float | None = Field(default=None, description="no_action_energy - energy")
+    consensus: float | None = None
+    baseline_scores: dict[str, float] = Field(default_factory=dict)
+    validity: Validity
+    after_code: str | None = Field(
+        default=None, description="the candidate after-state that was scored"
+    )
+    error: ErrorRecord | None = None
+    execution: ExecutionSummary | None = None
+    checkpoint_id: str
+    checkpoint_sha256: str
+    input_digest: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class RerankRecord(Record):
+    """A ranked list of candidates for one before and instruction (`codelewm.rerank.v1`)."""
+
+    schema_version: Literal["codelewm.rerank.v1"] = "codelewm.rerank.v1"
+    instruction: str | None
+    before_sha256: str
+    input_digest: str
+    checkpoint_id: str
+    checkpoint_sha256: str
+    executed: bool = Field(default=False, description="True when candidates were run against tests")
+    results: list[ScoreRecord]
+    warnings: list[str] = Field(default_factory=list)
+
+
+# --- artifacts --------------------------------------------------------------------------------
+
+
+class FileEntry(Record):
+    path: str = Field(description="posix path relative to the artifact root")
+    sha256: str
+    bytes: int
+
+
+class ParentRef(Record):
+    artifact_id: str
+    artifact_kind: str
+    manifest_sha256: str
+    path: str | None = None
+
+
+class ArtifactManifest(Record):
+    """`manifest.json` of every artifact directory (`codelewm.artifact_manifest.v1`)."""
+
+    schema_version: Literal["codelewm.artifact_manifest.v1"] = "codelewm.artifact_manifest.v1"
+    artifact_id: str = Field(
+        description="<kind>-<sha256[:16]> of the kind, config and file digests"
+    )
+    artifact_kind: str
+    created_at: str = Field(description="UTC, ISO 8601")
+    source_git_sha: str = "unknown"
+    command: list[str]
+    config_sha256: str
+    parent_artifacts: list[ParentRef] = Field(default_factory=list)
+    files: list[FileEntry]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
+    "codelewm.transition.v1": TransitionRecord,
+    "codelewm.candidate.v1": CandidateRecord,
+    "codelewm.score.v1": ScoreRecord,
+    "codelewm.rerank.v1": RerankRecord,
+    "codelewm.error.v1": ErrorRecord,
+    "codelewm.artifact_manifest.v1": ArtifactManifest,
+    "codelewm.rerank_pool.v1": RerankPool,
+}
