@@ -55,6 +55,30 @@ class TransitionRecord(Record):
     meta: dict[str, JsonScalar] = Field(default_factory=dict)
 
 
+class PoolMember(Record):
+    """One after-state of a same-before pool, reached by its own instruction."""
+
+    transition_id: str
+    instruction: str | None
+    instruction_kind: InstructionKind
+    after: str
+
+
+class SameBeforePool(Record):
+    """Afters that share one before, each with its own instruction (P1; `codelewm.same_before_pool.v1`)."""
+
+    schema_version: Literal["codelewm.same_before_pool.v1"] = "codelewm.same_before_pool.v1"
+    pool_id: str
+    source: TransitionSource
+    group: str
+    split: Split | None = None
+    path: str
+    symbol: str
+    before: str
+    context: str = ""
+    members: list[PoolMember]
+
+
 class PoolCandidate(BaseModel):
     """A candidate in a rerank pool; extra fields from other tools are kept."""
 
@@ -208,4 +232,5 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.error.v1": ErrorRecord,
     "codelewm.artifact_manifest.v1": ArtifactManifest,
     "codelewm.rerank_pool.v1": RerankPool,
+    "codelewm.same_before_pool.v1": SameBeforePool,
 }

@@ -1,0 +1,60 @@
+"""The on-disk layout of a dataset artifact, shared by `dataset build`, training and evaluation.
+
+```
+DATASET/
+  manifest.json, config.json          artifact contract (artifacts/manifest.py)
+  transitions/{train,val,test}.jsonl  one codelewm.transition.v1 per line
+  pools/{train,val,test}.jsonl        one codelewm.same_before_pool.v1 per line
+  filter_report.json, leakage_report.json, stats.json
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from codelewm.errors import ParseFailureError, SourceUnavailableError
+from codelewm.records import SameBeforePool, Split, TransitionRecord
+
+SPLITS: tuple[Split, ...] = ("train", "val", "test")
+
+
+def transitions_path(root: Path, split: Split) -> Path:
+    return root / "transitions" / f"{split}.jsonl"
+
+
+def pools_path(root: Path, split: Split) -> Path:
+    return root / "pools" / f"{split}.jsonl"
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    if not path.is_file():
+        raise SourceUnavailableError(
+            f"{path} does not exist",
+            remediation="Build the dataset first: `codelewm dataset build ...`.",
+        )
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def read_transitions(root: Path, split: Split) -> Iterator[TransitionRecord]:
+    path = transitions_path(root, split)
+    for number, line in _lines(path):
+        try:
+            yield TransitionRecord.model_validate_json(line)
+        except ValidationError as exc:
+            raise ParseFailureError(f"{path}:{number}: not a transition record: {exc}") from exc
+
+
+def read_pools(root: Path, split: Split) -> Iterator[SameBeforePool]:
+    path = pools_path(root, split)
+    for number, line in _lines(path):
+        try:
+            yield SameBeforePool.model_validate_json(line)
+        except ValidationError as exc:
+            raise ParseFailureError(f"{path}:{number}: not a same-before pool: {exc}") from exc
