@@ -1,18 +1,58 @@
-"""What every data source provides: an iterator of transition records plus skip reasons."""
+"""What every data source provides, and how `dataset build` drives it.
+
+A source is a class registered in `codelewm.data.registry.SOURCES` under its name, which is both the
+`--source NAME` of `codelewm dataset build` and the `kind` of a `[[sources]]` table in a build config:
+
+- `config_model`: a pydantic model that subclasses `SourceConfig` (unknown keys are errors) with
+  `kind: Literal["<name>"]`. CLI flags map onto fields of the same name (`--repo` -> `repo`,
+  `--code` -> `code`, `--input` -> `input`, `--package` -> `package`, `--versions` -> `versions`);
+  a TOML table validates against it as is.
+- `cls(config)` builds it; construction does no heavy work (no downloads, no parsing).
+- `units()` returns the stable, sorted ids of independent work units (a file, a commit range, a release
+  pair). The build shards (`--shard i/n`), parallelises (`--workers N`: the instance is pickled to the
+  worker processes) and caches (a re-run skips finished units) unit by unit, so a unit's output must
+  depend only on the config and the unit id.
+- `iter_transitions(unit)` yields that unit's `TransitionRecord`s (leave `split` None: the build
+  assigns it; set `group`, `license` and the capsule `context`/`truncated`). Whatever it passes over
+  adds one to `skipped[reason_code]`; a bad input never raises, it is counted.
+- optional `iter_pools(unit)`: called right after `iter_transitions(unit)` was exhausted on the same
+  instance; yields `SameBeforePool`s the source built itself (e.g. with seeded decoys). The build also
+  finds pools across records on its own (>= 3 distinct afters of one before).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
-from codelewm.records import TransitionRecord
+from pydantic import BaseModel, ConfigDict
+
+from codelewm.records import SameBeforePool, TransitionRecord
+
+
+class SourceConfig(BaseModel):
+    """Base of every source's config: `kind` names the source; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
 
 
 class Source(Protocol):
-    """A data source. `skipped` counts reason codes for everything it passed over."""
+    """A data source (see the module docstring for the contract)."""
 
-    name: str
+    name: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]]
     skipped: Counter[str]
 
-    def iter_transitions(self) -> Iterator[TransitionRecord]: ...
+    def units(self) -> list[str]: ...
+
+    def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]: ...
+
+
+@runtime_checkable
+class PoolSource(Protocol):
+    """A source that also builds its own same-before pools."""
+
+    def iter_pools(self, unit: str) -> Iterator[SameBeforePool]: ...
