@@ -63,6 +63,27 @@ class PatchError(InputError):
     default_remediation = "Give a unified diff against the before file only (no renames, binaries or paths outside it)."
 
 
+class MalformedPatchError(PatchError):
+    """Text that is not a usable unified diff: empty, no hunks, bad counts, invalid UTF-8."""
+
+    default_remediation = (
+        "Give a unified diff (`diff -u` / `git diff` output) with `---`/`+++` headers and `@@` hunks."
+    )
+
+
+class PatchRefusedError(PatchError):
+    """A well-formed diff that asks for something refused: paths outside the before, other files,
+    renames, copies, mode changes, symlinks, binaries, deletions, or a patch over the size limits."""
+
+
+class HunkMismatchError(PatchError):
+    """A hunk whose context or removed lines are not found in the before."""
+
+    default_remediation = (
+        "Regenerate the patch against this exact before (context lines must match; no fuzz)."
+    )
+
+
 class ArtifactError(InputError):
     """An artifact directory that is missing, tampered with, or would be overwritten."""
 
