@@ -224,6 +224,89 @@ class ArtifactManifest(Record):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+VerifyProblemKind = Literal[
+    "manifest_invalid",
+    "unsafe_path",
+    "symlink",
+    "missing_file",
+    "not_a_file",
+    "duplicate_entry",
+    "size_mismatch",
+    "sha256_mismatch",
+    "unlisted_file",
+    "artifact_id_mismatch",
+    "config_mismatch",
+    "parent_invalid",
+    "parent_not_declared",
+    "parent_mismatch",
+]
+
+
+class VerifyProblem(Record):
+    path: str = Field(description="file path relative to the artifact root, or a parent's path")
+    kind: VerifyProblemKind
+    detail: str
+
+
+class VerifyReport(Record):
+    """What `codelewm manifest verify` found (`codelewm.manifest_verify.v1`): every problem, not the first."""
+
+    schema_version: Literal["codelewm.manifest_verify.v1"] = "codelewm.manifest_verify.v1"
+    path: str
+    ok: bool
+    artifact_id: str | None = None
+    artifact_kind: str | None = None
+    files_checked: int = 0
+    problems: list[VerifyProblem] = Field(default_factory=list)
+    parents_checked: list[str] = Field(
+        default_factory=list, description="declared parent ids verified against a given --parent"
+    )
+    parents_unchecked: list[str] = Field(
+        default_factory=list, description="declared parent ids no --parent path was given for"
+    )
+
+
+# --- secret scanning --------------------------------------------------------------------------
+
+SecretDetector = Literal["codelewm", "detect-secrets"]
+NotScannedReason = Literal[
+    "binary", "not_utf8", "symlink", "not_a_file", "unreadable", "too_large", "extension", "vcs_dir"
+]
+
+
+class SecretFinding(Record):
+    """One credential found; the secret itself is never stored, only a hash prefix and its length."""
+
+    path: str
+    line: int = Field(description="1-based line where the secret starts")
+    kind: str
+    detector: SecretDetector
+    sha256_prefix: str = Field(description="first 8 hex of sha256 of the secret")
+    length: int
+    redaction: str = Field(description="what redact() puts in place of the secret")
+
+
+class NotScanned(Record):
+    path: str
+    reason: NotScannedReason
+    detail: str
+
+
+class SecretScanReport(Record):
+    """What `codelewm secret-scan` found (`codelewm.secret_scan.v1`)."""
+
+    schema_version: Literal["codelewm.secret_scan.v1"] = "codelewm.secret_scan.v1"
+    paths: list[str]
+    ok: bool = Field(description="no findings (and, when strict, nothing left unscanned)")
+    strict: bool = False
+    files_scanned: int
+    findings: list[SecretFinding] = Field(default_factory=list)
+    not_scanned: list[NotScanned] = Field(default_factory=list)
+    detectors: list[str] = Field(
+        description="our pattern kinds and the detect-secrets plugins used"
+    )
+
+
 EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.transition.v1": TransitionRecord,
     "codelewm.candidate.v1": CandidateRecord,
@@ -233,4 +316,6 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.artifact_manifest.v1": ArtifactManifest,
     "codelewm.rerank_pool.v1": RerankPool,
     "codelewm.same_before_pool.v1": SameBeforePool,
+    "codelewm.manifest_verify.v1": VerifyReport,
+    "codelewm.secret_scan.v1": SecretScanReport,
 }
