@@ -1,0 +1,213 @@
+"""`--source git --repo PATH`: function-level edits from a repository's history.
+
+Non-merge commits oldest to newest; for every modified (or renamed and modified: `diff-tree -M`)
+`.py` file, each function present on both sides whose code changed becomes a transition
+(`data/pairs.py`); the instruction is the first paragraph of the commit message (at most 512
+characters). Read through git plumbing only, so bare repositories work and no checkout is made.
+
+Skip reasons (counted in `skipped`): `merge_commit`, `root_commit`, `revert_commit`,
+`short_message`, `file_added`, `file_deleted`, `vendored_path`/`generated_path`, `file_too_large`,
+`binary_file`, `non_utf8`, `unparseable_before_file`/`unparseable_after_file`,
+`function_added`/`function_removed`, `docstring_only`, `format_only`, `bulk_edit` (the commit touched
+more than 30% of a file's functions), `too_many_changed_lines` (an edit of more than 150 lines).
+Units are runs of `commits_per_unit` consecutive commits, so new history only adds units.
+Records: group = the repository's name, license = its LICENSE file at `rev`, meta = repo, commit,
+author_date, old_path (renames).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, Capsule, make_capsule
+from codelewm.data.filters import changed_lines, path_skip_reason, text_skip_reason
+from codelewm.data.gitio import (
+    BlobReader,
+    Commit,
+    FileChange,
+    changed_files,
+    head_tree_names,
+    list_commits,
+    read_file_at,
+)
+from codelewm.data.license import first_license_file, license_from_text
+from codelewm.data.pairs import BulkRule, file_edits
+from codelewm.data.sources.base import SourceConfig
+from codelewm.data.transition import new_transition
+from codelewm.records import JsonScalar, TransitionRecord
+
+_REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,}", re.MULTILINE)
+
+
+class GitConfig(SourceConfig):
+    kind: Literal["git"] = "git"
+    repo: Path
+    rev: str = "HEAD"
+    group: str | None = None  # default: the repository directory's name
+    min_message_chars: int = 8
+    max_instruction_chars: int = 512
+    max_changed_lines: int = 150
+    max_file_bytes: int = 1_000_000
+    bulk_fraction: float = 0.3
+    bulk_min_functions: int = 4
+    bulk_min_touched: int = 3
+    capsule_budget_chars: int = DEFAULT_BUDGET_CHARS
+    commits_per_unit: int = 250
+
+
+def repo_name(repo: Path) -> str:
+    """`proj` for `proj/`, `proj/.git` and a bare `proj.git`."""
+    path = repo.resolve()
+    if path.name == ".git":
+        path = path.parent
+    return path.name.removesuffix(".git") or "repo"
+
+
+def instruction_of(message: str, max_chars: int) -> str:
+    """The message's first paragraph on one line, cut to `max_chars`."""
+    paragraph = re.split(r"\n\s*\n", message.strip(), maxsplit=1)[0]
+    return " ".join(paragraph.split())[:max_chars].rstrip()
+
+
+class GitSource:
+    name: ClassVar[str] = "git"
+    config_model: ClassVar[type[SourceConfig]] = GitConfig
+
+    def __init__(self, config: GitConfig) -> None:
+        self.config = config
+        self.group = config.group or repo_name(config.repo)
+        self.skipped: Counter[str] = Counter()
+        self._commits: list[Commit] | None = None
+        self._license: tuple[str | None] | None = None
+
+    def commits(self) -> list[Commit]:
+        if self._commits is None:
+            self._commits = list_commits(self.config.repo, self.config.rev)
+        return self._commits
+
+    def license(self) -> str | None:
+        if self._license is None:
+            name = first_license_file(head_tree_names(self.config.repo, self.config.rev))
+            text = read_file_at(self.config.repo, self.config.rev, name) if name else b""
+            self._license = (license_from_text(text.decode("utf-8", "replace")) if name else None,)
+        return self._license[0]
+
+    def units(self) -> list[str]:
+        commits = self.commits()
+        size = self.config.commits_per_unit
+        return [
+            f"{start // size:06d}:{commits[start].sha}" for start in range(0, len(commits), size)
+        ]
+
+    def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
+        chunk = self._chunk(unit)
+        wanted = [c for c in chunk if self._keep_commit(c)]
+        changes = changed_files(self.config.repo, [c.sha for c in wanted])
+        license_id = self.license()
+        with BlobReader(self.config.repo) as blobs:
+            for commit in wanted:
+                for change in changes.get(commit.sha, []):
+                    yield from self._file_transitions(commit, change, blobs, license_id)
+
+    def _chunk(self, unit: str) -> list[Commit]:
+        index = int(unit.split(":", 1)[0])
+        size = self.config.commits_per_unit
+        return self.commits()[index * size : (index + 1) * size]
+
+    def _keep_commit(self, commit: Commit) -> bool:
+        reason = None
+        if len(commit.parents) > 1:
+            reason = "merge_commit"
+        elif not commit.parents:
+            reason = "root_commit"
+        elif _REVERT.search(commit.message):
+            reason = "revert_commit"
+        elif len(instruction_of(commit.message, 10_000)) < self.config.min_message_chars:
+            reason = "short_message"
+        if reason is not None:
+            self.skipped[reason] += 1
+        return reason is None
+
+    def _file_transitions(
+        self, commit: Commit, change: FileChange, blobs: BlobReader, license_id: str | None
+    ) -> Iterator[TransitionRecord]:
+        if not change.new_path.endswith(".py"):
+            return
+        if change.status in "AD":
+            self.skipped["file_added" if change.status == "A" else "file_deleted"] += 1
+            return
+        if change.status not in "MR" or change.old_blob == change.new_blob:
+            return
+        reason = path_skip_reason(change.new_path)
+        if reason is not None:
+            self.skipped[reason] += 1
+            return
+        before = self._read(blobs, change.old_blob)
+        after = self._read(blobs, change.new_blob) if before is not None else None
+        if before is None or after is None:
+            return
+        found = file_edits(before, after, self.skipped, bulk=self._bulk_rule())
+        if found is None:
+            return
+        for edit in found.edits:
+            if changed_lines(edit.before, edit.after) > self.config.max_changed_lines:
+                self.skipped["too_many_changed_lines"] += 1
+                continue
+            capsule = make_capsule(
+                found.module,
+                edit.qualname,
+                edit.before,
+                edit.after,
+                budget_chars=self.config.capsule_budget_chars,
+            )
+            yield self._record(commit, change, edit.qualname, capsule, license_id)
+
+    def _record(
+        self,
+        commit: Commit,
+        change: FileChange,
+        symbol: str,
+        capsule: Capsule,
+        license_id: str | None,
+    ) -> TransitionRecord:
+        meta: dict[str, JsonScalar] = {
+            "repo": self.group,
+            "commit": commit.sha,
+            "author_date": commit.author_date,
+        }
+        if change.old_path != change.new_path:
+            meta["old_path"] = change.old_path
+        return new_transition(
+            source="git",
+            group=self.group,
+            path=change.new_path,
+            symbol=symbol,
+            before=capsule.before,
+            after=capsule.after,
+            instruction=instruction_of(commit.message, self.config.max_instruction_chars),
+            instruction_kind="commit",
+            context=capsule.context,
+            truncated=capsule.truncated,
+            license=license_id,
+            meta=meta,
+        )
+
+    def _bulk_rule(self) -> BulkRule:
+        return BulkRule(
+            self.config.bulk_fraction, self.config.bulk_min_functions, self.config.bulk_min_touched
+        )
+
+    def _read(self, blobs: BlobReader, sha: str) -> str | None:
+        data = blobs.read(sha, max_bytes=self.config.max_file_bytes)
+        if data is None:
+            self.skipped["file_too_large"] += 1
+            return None
+        reason = text_skip_reason(data, max_bytes=self.config.max_file_bytes)
+        if reason is not None:
+            self.skipped[reason] += 1
+            return None
+        return data.decode("utf-8")
