@@ -66,9 +66,7 @@ class PatchError(InputError):
 class MalformedPatchError(PatchError):
     """Text that is not a usable unified diff: empty, no hunks, bad counts, invalid UTF-8."""
 
-    default_remediation = (
-        "Give a unified diff (`diff -u` / `git diff` output) with `---`/`+++` headers and `@@` hunks."
-    )
+    default_remediation = "Give a unified diff (`diff -u` / `git diff` output) with `---`/`+++` headers and `@@` hunks."
 
 
 class PatchRefusedError(PatchError):
@@ -81,6 +79,15 @@ class HunkMismatchError(PatchError):
 
     default_remediation = (
         "Regenerate the patch against this exact before (context lines must match; no fuzz)."
+    )
+
+
+class CandidateRefusedError(InputError):
+    """A candidate that is kept but not read or not decoded: a symlink, not a regular file, over the
+    size limit, or not valid UTF-8."""
+
+    default_remediation = (
+        "Give each candidate as a regular UTF-8 file (.py, .patch or .diff) under 1 MiB."
     )
 
 
