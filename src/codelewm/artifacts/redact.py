@@ -23,30 +23,54 @@ def _p(kind: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern
     return SecretPattern(kind, re.compile(pattern, flags), group)
 
 
-# Order matters: the more specific key formats come before the generic `sk-` one.
+# Names whose assigned value is a credential: `client_secret = "..."`, `API_KEY=...`, `"token": "..."`.
+_SECRET_NAMES = (
+    r"[\w.\-]{0,64}(?:password|passwd|api[_\-]?key|secret|secret[_\-]?key|private[_\-]?key"
+    r"|access[_\-]?token|auth[_\-]?token|token)"
+)
+
+# Order matters: the more specific key formats come before the generic `sk-` one, and both before the
+# assigned-value patterns, so each secret is reported once under its most precise kind.
 SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     _p(
         "pem_private_key",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\Z)",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
     ),
     _p("openrouter_key", r"\bsk-or-v1-[A-Za-z0-9]{16,}"),
     _p("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
     _p("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    _p("stripe_key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
     _p("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}"),
     _p("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
-    _p("slack_token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
+    _p("gitlab_token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
+    _p("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
+    _p("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    _p("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}"),
+    _p("sendgrid_key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
+    _p("slack_token", r"\b(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})"),
     _p("slack_webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}"),
-    _p("aws_access_key_id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    _p("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
     _p(
         "aws_secret_access_key",
-        r"(?i)aws_secret_access_key\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})",
+        r"(?i)aws_secret_access_key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})",
         group=1,
     ),
     _p("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    _p("url_password", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s:/@\"'<>]{3,})@", group=1),
+    # Quoted values (code, JSON, TOML, YAML); templates (`${X}`, `<X>`, `{x}`, `%s`) are not secrets.
     _p(
         "assigned_secret",
-        r"(?i)\b[\w\-]*(?:password|passwd|api[_\-]?key|secret[_\-]?key|access[_\-]?token|auth[_\-]?token|token)"
-        r"[\"']?\s*[:=]\s*[\"']([^\"'\s]{8,})[\"']",
+        r"(?i)\b" + _SECRET_NAMES + r"[\"']?\s*[:=]\s*[\"'](?![$<{%])([^\"'\s]{8,})[\"']",
+        group=1,
+    ),
+    # Unquoted values (.env, YAML, shell): a whole-line `NAME=value` whose value mixes letters and
+    # digits and has no dots or brackets, so `token = get_token()` or `key: self.key` do not match.
+    _p(
+        "assigned_secret",
+        r"(?im)^[ \t]*(?:export[ \t]+)?[\"']?" + _SECRET_NAMES + r"[\"']?[ \t]*[:=][ \t]*"
+        r"(?=[A-Za-z0-9_\-+/=~]*[0-9])(?=[A-Za-z0-9_\-+/=~]*[A-Za-z])"
+        r"([A-Za-z0-9_\-+/~][A-Za-z0-9_\-+/=~]{7,})[ \t]*(?:#.*)?$",
         group=1,
     ),
 )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from codelewm import __version__
-from codelewm.cli import schemas
+from codelewm.cli import manifest, schemas, secret_scan
 
 app = typer.Typer(
     name="codelewm",
@@ -17,6 +17,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(manifest.app, name="manifest")
+app.command("secret-scan")(secret_scan.secret_scan)
 
 
 def _version(value: bool) -> None:
