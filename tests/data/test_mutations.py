@@ -10,51 +10,11 @@ import random
 import textwrap
 
 import pytest
+from realcode import BISECT_RIGHT, EVERY_OP
 
 from codelewm.code.functions import normalise
 from codelewm.data.mutations import OPERATORS, Mutation, canonical_source, mutate_function
 from codelewm.errors import ParseFailureError
-
-# bisect.bisect_right from CPython 3.11 (Lib/bisect.py), docstring shortened.
-BISECT_RIGHT = '''
-def bisect_right(a, x, lo=0, hi=None, *, key=None):
-    """Return the index where to insert item x in list a, assuming a is sorted."""
-
-    if lo < 0:
-        raise ValueError('lo must be non-negative')
-    if hi is None:
-        hi = len(a)
-    # Note, the comparison uses "<" to match the
-    # __lt__() logic in list.sort() and in heapq.
-    if key is None:
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if x < a[mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-    else:
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if x < key(a[mid]):
-                hi = mid
-            else:
-                lo = mid + 1
-    return lo
-'''
-
-# A function that offers a site for every operator (shaped after textwrap/heapq helpers).
-EVERY_OP = """
-def window_sum(items, size, strict=False):
-    total = 0
-    count = len(items)
-    for i in range(count):
-        if not strict and i + size <= count:
-            total += items[i] * 2
-        elif strict or size > 1:
-            total = max(total, size)
-    return total
-"""
 
 
 def _all(source: str, seed: int = 0) -> list[Mutation]:

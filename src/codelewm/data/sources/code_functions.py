@@ -1,0 +1,117 @@
+"""Functions of real code files, unit by unit: the shared input of the mutations and stubs sources.
+
+Files come from `sources/files.discover_files` (groups, licenses, vendored/generated skips); files under
+benchmark-named paths (`eval_guard.is_eval_path`) are skipped as `eval_path`, and functions whose
+normalised hash matches a benchmark function as `eval_overlap`. A unit is a run of at most
+`files_per_unit` files of one group (`<group>#<k>`), so a unit's output depends only on the config and
+its id. Each function gets its own `random.Random` seeded by (seed, group, path, qualname), so a
+function's mutants do not depend on what else is in the build.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codelewm.code.functions import FunctionSpan, iter_functions, normalised_hash
+from codelewm.data.eval_guard import eval_hashes, is_eval_path
+from codelewm.data.sources.files import CodeFile, discover_files, read_code, stdlib_root
+from codelewm.errors import ParseFailureError
+
+
+@dataclass(frozen=True)
+class FunctionInput:
+    """One function of one file, with what a record needs from its file."""
+
+    file: CodeFile
+    module: ast.Module  # the parsed file, for capsules
+    span: FunctionSpan
+    rng: random.Random
+
+
+class FunctionUnits:
+    """Discovers files lazily and yields the functions of one unit."""
+
+    def __init__(
+        self,
+        *,
+        roots: Sequence[Path],
+        exclude: Sequence[str],
+        files_per_unit: int,
+        max_file_bytes: int,
+        seed: int,
+        skipped: Counter[str],
+    ) -> None:
+        self.roots = list(roots) or [stdlib_root()]
+        self.exclude = list(exclude)
+        self.files_per_unit = files_per_unit
+        self.max_file_bytes = max_file_bytes
+        self.seed = seed
+        self.skipped = skipped
+        self._units: dict[str, list[CodeFile]] | None = None
+
+    def units(self) -> list[str]:
+        return sorted(self._by_unit())
+
+    def files(self, unit: str) -> list[CodeFile]:
+        return self._by_unit().get(unit, [])
+
+    def _by_unit(self) -> dict[str, list[CodeFile]]:
+        if self._units is None:
+            discovered = discover_files(self.roots, self.skipped, exclude=self.exclude)
+            by_group: dict[str, list[CodeFile]] = {}
+            for file in discovered:
+                if is_eval_path(file.rel) or is_eval_path(file.group):
+                    self.skipped["eval_path"] += 1
+                    continue
+                by_group.setdefault(file.group, []).append(file)
+            self._units = {}
+            size = max(1, self.files_per_unit)
+            for group, files in by_group.items():
+                for start in range(0, len(files), size):
+                    self._units[f"{group}#{start // size:04d}"] = files[start : start + size]
+        return self._units
+
+    def functions(self, unit: str) -> Iterator[FunctionInput]:
+        """Every function of the unit's files that parse and are not benchmark code."""
+        guard = eval_hashes()
+        for file in self.files(unit):
+            text = read_code(file, self.skipped, max_bytes=self.max_file_bytes)
+            if text is None:
+                continue
+            try:
+                module = ast.parse(text)
+                spans = iter_functions(text, filename=file.rel)
+            except (SyntaxError, ValueError, ParseFailureError):
+                self.skipped["unparseable_file"] += 1
+                continue
+            for span in spans:
+                if normalised_hash(span.source) in guard:
+                    self.skipped["eval_overlap"] += 1
+                    continue
+                rng = random.Random(f"{self.seed}\x1f{file.group}\x1f{file.rel}\x1f{span.qualname}")
+                yield FunctionInput(file, module, span, rng)
+
+
+def body_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The function's statements after its docstring."""
+    body = node.body
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return body[1:]
+    return body
+
+
+def function_node(code: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The single function that `code` (one unparsed function) defines."""
+    tree = ast.parse(code)
+    node = tree.body[0] if len(tree.body) == 1 else None
+    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None

@@ -1,0 +1,70 @@
+"""Real functions (copied from CPython 3.11's standard library) used as fixed test inputs."""
+
+from __future__ import annotations
+
+# bisect.bisect_right from CPython 3.11 (Lib/bisect.py), docstring shortened.
+BISECT_RIGHT = '''
+def bisect_right(a, x, lo=0, hi=None, *, key=None):
+    """Return the index where to insert item x in list a, assuming a is sorted."""
+
+    if lo < 0:
+        raise ValueError('lo must be non-negative')
+    if hi is None:
+        hi = len(a)
+    # Note, the comparison uses "<" to match the
+    # __lt__() logic in list.sort() and in heapq.
+    if key is None:
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if x < a[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+    else:
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if x < key(a[mid]):
+                hi = mid
+            else:
+                lo = mid + 1
+    return lo
+'''
+
+# A function that offers a site for every operator (shaped after textwrap/heapq helpers).
+EVERY_OP = """
+def window_sum(items, size, strict=False):
+    total = 0
+    count = len(items)
+    for i in range(count):
+        if not strict and i + size <= count:
+            total += items[i] * 2
+        elif strict or size > 1:
+            total = max(total, size)
+    return total
+"""
+
+
+# heapq.heappush / heapq._siftdown from CPython 3.11 (Lib/heapq.py), comments dropped.
+HEAPQ = '''
+"""Heap queue algorithm (a.k.a. priority queue)."""
+
+def heappush(heap, item):
+    """Push item onto heap, maintaining the heap invariant."""
+    heap.append(item)
+    _siftdown(heap, 0, len(heap)-1)
+
+def _siftdown(heap, startpos, pos):
+    newitem = heap[pos]
+    while pos > startpos:
+        parentpos = (pos - 1) >> 1
+        parent = heap[parentpos]
+        if newitem < parent:
+            heap[pos] = parent
+            pos = parentpos
+            continue
+        break
+    heap[pos] = newitem
+
+def tiny():
+    return 1
+'''
