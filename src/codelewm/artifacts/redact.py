@@ -58,10 +58,13 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     ),
     _p("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
     _p("url_password", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s:/@\"'<>]{3,})@", group=1),
-    # Quoted values (code, JSON, TOML, YAML); templates (`${X}`, `<X>`, `{x}`, `%s`) are not secrets.
+    # Quoted values (code, JSON, TOML, YAML; also quotes escaped inside a JSON string).
+    # Templates (`${X}`, `<X>`, `{x}`, `%s`) are not secrets.
     _p(
         "assigned_secret",
-        r"(?i)\b" + _SECRET_NAMES + r"[\"']?\s*[:=]\s*[\"'](?![$<{%])([^\"'\s]{8,})[\"']",
+        r"(?i)\b"
+        + _SECRET_NAMES
+        + r"\\?[\"']?\s*[:=]\s*\\?[\"'](?![$<{%])([^\"'\s\\]{8,})\\?[\"']",
         group=1,
     ),
     # Unquoted values (.env, YAML, shell): a whole-line `NAME=value` whose value mixes letters and
