@@ -50,9 +50,15 @@ def stdlib_root() -> Path:
 
 
 def discover_files(
-    roots: Sequence[Path], skipped: Counter[str], *, exclude: Sequence[str] = ()
+    roots: Sequence[Path],
+    skipped: Counter[str],
+    *,
+    exclude: Sequence[str] = (),
+    license_override: str | None = None,
 ) -> list[CodeFile]:
-    """Every `.py` file under `roots`, sorted by (group, rel); skips are counted in `skipped`."""
+    """Every `.py` file under `roots`, sorted by (group, rel); skips are counted in `skipped`.
+
+    `license_override` replaces the detected license (for code whose license the caller knows)."""
     files: list[CodeFile] = []
     for root in roots:
         root = root.resolve()
@@ -69,7 +75,8 @@ def discover_files(
                 skipped[reason] += 1
                 continue
             top = rel.split("/", 1)[0].removesuffix(".py")
-            files.append(CodeFile(path, rel, f"{label}/{top}", _license(root, top, is_stdlib)))
+            license_id = license_override or _license(root, top, is_stdlib)
+            files.append(CodeFile(path, rel, f"{label}/{top}", license_id))
     return sorted(files, key=lambda f: (f.group, f.rel))
 
 

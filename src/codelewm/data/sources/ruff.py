@@ -51,6 +51,7 @@ class RuffConfig(SourceConfig):
     kind: Literal["ruff"] = "ruff"
     code: list[Path] = Field(default_factory=list, description="default: the standard library")
     exclude: list[str] = Field(default_factory=list, description="glob patterns on relative paths")
+    license: str | None = Field(default=None, description="override the detected license")
     rules: list[str] = Field(default_factory=lambda: list(DEFAULT_RULES))
     unsafe_fixes: bool = True
     target_version: str = "py311"
@@ -71,7 +72,12 @@ class RuffSource:
     def files(self) -> list[CodeFile]:
         if self._files is None:
             roots = self.config.code or [stdlib_root()]
-            self._files = discover_files(roots, self.skipped, exclude=self.config.exclude)
+            self._files = discover_files(
+                roots,
+                self.skipped,
+                exclude=self.config.exclude,
+                license_override=self.config.license,
+            )
         return self._files
 
     def units(self) -> list[str]:
