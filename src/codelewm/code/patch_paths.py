@@ -73,13 +73,18 @@ def same_file(first: str, second: str) -> bool:
 def names_before(name: str, before_path: str | None) -> bool:
     """Whether a header name refers to the before.
 
-    The empty name refers to whatever is patched. Otherwise the name, with or without its git prefix,
-    must be a trailing part of `before_path`: 'a/mod.py' and 'a/src/mod.py' both name
-    '/home/me/proj/src/mod.py'. Without a `before_path` every name is accepted.
+    The empty name refers to whatever is patched, and without a `before_path` every name does.
+    Otherwise the name (with or without its git prefix) and `before_path` must agree on their trailing
+    components, the shorter being the tail of the longer: 'a/src/mod.py' names '/home/me/src/mod.py'
+    and 'mod.py', but not 'tests/src/mod.py' nor 'other.py'.
     """
     parts = components(name)
     if before_path is None or not parts:
         return True
     target = components(PurePath(before_path).as_posix())
-    candidates = {parts, components(without_prefix(name))}
-    return any(c and target[-len(c) :] == c for c in candidates)
+    return any(_tails_agree(c, target) for c in {parts, components(without_prefix(name))})
+
+
+def _tails_agree(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
+    n = min(len(first), len(second))
+    return n > 0 and first[-n:] == second[-n:]
