@@ -147,6 +147,7 @@ def _first_symlink(root: Path, rel: str) -> str | None:
 
 def _check_unlisted(root: Path, listed: set[str], problems: _Problems) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()  # a stable report order: each directory's entries, then its subdirectories
         for name in sorted([*dirnames, *filenames]):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
