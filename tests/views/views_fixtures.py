@@ -1,8 +1,10 @@
-"""A hand-built rerank of four candidates for one before: good, subtly wrong, invalid patch, no-op."""
+"""A hand-built rerank of four candidates for one before: good, subtly wrong, invalid patch, no-op.
+
+A uniquely named module (not conftest) so test modules can import it without clashing with other
+test directories.
+"""
 
 from __future__ import annotations
-
-import pytest
 
 from codelewm.records import (
     ErrorRecord,
@@ -121,8 +123,3 @@ def make_rerank(*, executed: bool = False) -> RerankRecord:
         results=results,
         warnings=["calibrator missing: final_score = -energy"],
     )
-
-
-@pytest.fixture
-def rerank() -> RerankRecord:
-    return make_rerank()
