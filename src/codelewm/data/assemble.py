@@ -18,7 +18,7 @@ from codelewm.data.reports import LeakageExample, LeakageReport
 from codelewm.data.rows import Row
 from codelewm.data.split import SplitConfig, split_of
 from codelewm.data.units import UnitResult
-from codelewm.records import SameBeforePool, Split
+from codelewm.records import RerankPool, SameBeforePool, Split
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class AssembleConfig:
 class Assembled:
     rows: dict[Split, list[Row]]
     pools: dict[Split, list[SameBeforePool]]
+    decoys: dict[Split, list[RerankPool]] = field(default_factory=dict)
     dropped: dict[str, Counter[str]] = field(default_factory=dict)  # source name -> reasons
     leakage: LeakageReport | None = None
 
@@ -66,11 +67,13 @@ def assemble(results: Sequence[tuple[str, UnitResult]], config: AssembleConfig) 
         else:
             kept.append(row)
     pools = _pools(kept, source_pools, leaked, config.pools, leakage)
+    decoys = _decoys(kept, [d for _, result in results for d in result.decoys])
     return Assembled(
         rows={s: [r for r in kept if r.record.split == s] for s in SPLITS},
         pools={s: [p for p in pools if p.split == s] for s in SPLITS},
         dropped=dropped,
         leakage=leakage,
+        decoys=decoys,
     )
 
 
@@ -134,3 +137,14 @@ def _pools(
     for pool in find_pools(rows, config):
         pools.setdefault(pool.pool_id, pool)
     return list(pools.values())
+
+
+def _decoys(rows: list[Row], decoys: list[RerankPool]) -> dict[Split, list[RerankPool]]:
+    """Decoy pools whose true transition was kept, in its split."""
+    split_of_id = {row.record.transition_id: row.record.split for row in rows}
+    by_split: dict[Split, list[RerankPool]] = {s: [] for s in SPLITS}
+    for pool in decoys:
+        split = split_of_id.get(getattr(pool, "transition_id", None) or "")
+        if split is not None:
+            by_split[split].append(pool.model_copy(update={"split": split}))
+    return by_split

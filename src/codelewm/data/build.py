@@ -45,7 +45,7 @@ from codelewm.artifacts.manifest import ArtifactWriter
 from codelewm.data.assemble import AssembleConfig, Assembled, assemble
 from codelewm.data.dedup import NearDupConfig
 from codelewm.data.filters import FilterConfig
-from codelewm.data.layout import SPLITS, pools_path, transitions_path
+from codelewm.data.layout import SPLITS, decoy_pools_path, pools_path, transitions_path
 from codelewm.data.license import DEFAULT_ALLOWLIST
 from codelewm.data.pools import PoolConfig
 from codelewm.data.registry import make_source, validate_source_config
@@ -231,6 +231,7 @@ def _stats(
         transitions_by_source=by_source,
         pools={s: len(assembled.pools[s]) for s in SPLITS},
         pools_by_source=pools_by_source,
+        decoy_pools={s: len(assembled.decoys.get(s, [])) for s in SPLITS},
         groups={s: len({r.record.group for r in assembled.rows[s]}) for s in SPLITS},
         units_total=len(units),
         units_cached=cached,
@@ -267,6 +268,8 @@ def write_dataset(
         for split in SPLITS:
             _write_lines(transitions_path(root, split), (r.record for r in assembled.rows[split]))
             _write_lines(pools_path(root, split), assembled.pools[split])
+            if any(assembled.decoys.values()):
+                _write_lines(decoy_pools_path(root, split), assembled.decoys[split])
         _write_json(root / "filter_report.json", report)
         if assembled.leakage is not None:
             _write_json(root / "leakage_report.json", assembled.leakage)

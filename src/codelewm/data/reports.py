@@ -60,6 +60,7 @@ class BuildStats(Report):
     transitions_by_source: dict[str, dict[str, int]]
     pools: dict[str, int]
     pools_by_source: dict[str, dict[str, int]]
+    decoy_pools: dict[str, int] = Field(default_factory=dict)
     groups: dict[str, int]
     units_total: int
     units_cached: int

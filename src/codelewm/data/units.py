@@ -18,12 +18,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.artifacts.atomic import atomic_write_bytes
+from codelewm.data.decoys import DecoyPoolSource
 from codelewm.data.dedup import exact_key
 from codelewm.data.filters import FilterConfig, contains_secret, record_skip_reason
 from codelewm.data.license import DEFAULT_ALLOWLIST, license_allowed
 from codelewm.data.rows import Row
 from codelewm.data.sources.base import PoolSource, Source, SourceConfig
-from codelewm.records import SameBeforePool, TransitionRecord
+from codelewm.records import RerankPool, SameBeforePool, TransitionRecord
 
 CACHE_VERSION = "1"
 
@@ -41,6 +42,7 @@ class GateConfig(BaseModel):
 class UnitResult:
     rows: list[Row] = field(default_factory=list)
     pools: list[SameBeforePool] = field(default_factory=list)
+    decoys: list[RerankPool] = field(default_factory=list)  # kept only with their transition
     skipped: Counter[str] = field(default_factory=Counter)  # counted by the source
     filtered: Counter[str] = field(default_factory=Counter)  # counted by the gate and filters
     licenses_excluded: Counter[str] = field(default_factory=Counter)
@@ -71,6 +73,13 @@ def run_unit(source: Source, unit: str, gate: GateConfig) -> UnitResult:
                 result.pools.append(pool)
             else:
                 result.filtered[reason] += 1
+    if isinstance(source, DecoyPoolSource):
+        kept = {row.record.transition_id for row in result.rows}
+        for decoy in source.iter_decoy_pools(unit):
+            if getattr(decoy, "transition_id", None) in kept:
+                result.decoys.append(decoy)
+            else:
+                result.filtered["decoy_pool_without_transition"] += 1
     result.skipped = Counter({k: v for k, v in source.skipped.items() if v})
     result.seconds = time.perf_counter() - start
     return result
@@ -107,6 +116,7 @@ def write_unit(path: Path, result: UnitResult) -> None:
             )
         )
     lines.extend(json.dumps({"p": pool.model_dump(mode="json")}) for pool in result.pools)
+    lines.extend(json.dumps({"d": pool.model_dump(mode="json")}) for pool in result.decoys)
     atomic_write_bytes(
         path, gzip.compress(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"), 1)
     )
@@ -126,6 +136,8 @@ def read_unit(path: Path) -> UnitResult:
         item = json.loads(line)
         if "p" in item:
             result.pools.append(SameBeforePool.model_validate(item["p"]))
+        elif "d" in item:
+            result.decoys.append(RerankPool.model_validate(item["d"]))
         else:
             record = TransitionRecord.model_validate(item["r"])
             result.rows.append(Row(record, item["b"], item["a"]))
