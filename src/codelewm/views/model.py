@@ -26,8 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from codelewm.artifacts.redact import redact
 from codelewm.errors import InputError
 from codelewm.records import ErrorRecord, ExecutionSummary, RerankRecord, ScoreRecord, Validity
-from codelewm.views.diffs import DiffLine, SideBySideRow, line_counts, side_by_side, unified_diff
-from codelewm.views.diffs import unified_lines as _unified_lines
+from codelewm.views.diffs import (
+    DiffLine,
+    SideBySideRow,
+    line_counts,
+    side_by_side,
+    unified_diff,
+    unified_lines,
+)
 
 BaselineConvention = Literal["higher_is_better", "lower_is_better"]
 MODEL_ORDER = "model"
@@ -211,7 +217,7 @@ def _candidate(result: ScoreRecord, *, position: int, bar: float, before: str) -
         lines_added=added,
         lines_removed=removed,
         unified_diff=diff,
-        diff_lines=_unified_lines(diff),
+        diff_lines=unified_lines(diff),
         side_by_side=side_by_side(before, after) if after is not None else [],
     )
 
