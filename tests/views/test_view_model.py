@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.console import Console
 from views_fixtures import BEFORE, GOOD, PLANTED_KEY, make_rerank
 
 from codelewm.errors import InputError
 from codelewm.records import RerankRecord
-from codelewm.views import ViewModel, build_view_model, redact_view_model
+from codelewm.views import (
+    ViewModel,
+    build_view_model,
+    redact_view_model,
+    render_html,
+    render_terminal,
+)
 from codelewm.views.diffs import side_by_side, unified_diff
 
 
@@ -146,3 +153,17 @@ def test_json_round_trip(rerank: RerankRecord) -> None:
     data = json.loads(vm.model_dump_json())
     assert data["schema_version"] == "codelewm.view_model.v1"
     assert ViewModel.model_validate(data) == vm
+
+
+def test_an_empty_or_all_invalid_rerank_still_renders(rerank: RerankRecord) -> None:
+    empty = build_view_model(rerank.model_copy(update={"results": []}), before=BEFORE)
+    assert empty.candidates == [] and empty.orders[0].candidate_ids == []
+    invalid_only = build_view_model(
+        rerank.model_copy(update={"results": [rerank.results[2]]}), before=BEFORE
+    )
+    assert [row.bar for row in invalid_only.candidates] == [0.0]
+    for vm in (empty, invalid_only):
+        console = Console(record=True, width=120, color_system=None)
+        render_terminal(vm, console)
+        assert "Ranking" in console.export_text()
+        assert 'id="ranking"' in render_html(vm)
