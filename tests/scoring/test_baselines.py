@@ -16,7 +16,7 @@ from codelewm.scoring.baselines import (
     ValidityScorer,
 )
 from codelewm.scoring.baselines_shuffled import ShuffledActionScorer, derangement_by_group
-from codelewm.scoring.baselines_static import is_statically_valid, undefined_names
+from codelewm.scoring.baselines_static import is_statically_valid
 from codelewm.scoring.baselines_tokens import added_tokens, code_tokens, trigrams, words
 from codelewm.scoring.protocol import PoolScores, Query, Scorer
 from codelewm.scoring.registry import get_scorer
@@ -45,8 +45,8 @@ def test_tokens_drop_comments_and_layout() -> None:
 
 
 def test_static_validity() -> None:
-    assert undefined_names("def f(x):\n    return y\n") == ["y"]
-    assert undefined_names("def f(:") is None
+    assert not is_statically_valid("def f(x):\n    return y\n")
+    assert not is_statically_valid("def f(:")
     assert is_statically_valid(BEFORE)
 
 

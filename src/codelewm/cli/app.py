@@ -7,7 +7,11 @@ from typing import Annotated
 import typer
 
 from codelewm import __version__
+from codelewm.cli import dataset as dataset_cli
+from codelewm.cli import eval as eval_cli
 from codelewm.cli import manifest, schemas, secret_scan
+from codelewm.cli import model as model_cli
+from codelewm.cli import train as train_cli
 
 app = typer.Typer(
     name="codelewm",

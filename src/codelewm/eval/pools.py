@@ -8,7 +8,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from codelewm.artifacts.atomic import atomic_write_text
-from codelewm.errors import InputError, ParseFailureError, SourceUnavailableError
+from codelewm.code.candidates import looks_like_patch
+from codelewm.code.patch import apply_patch
+from codelewm.errors import InputError, ParseFailureError, PatchError, SourceUnavailableError
 from codelewm.records import RerankPool
 from codelewm.scoring.protocol import Query
 
@@ -63,8 +65,19 @@ def pool_queries(pools: Sequence[RerankPool]) -> list[Query]:
         Query(
             before=pool.before,
             instruction=pool.instruction,
-            candidates=tuple(c.code for c in pool.candidates),
+            candidates=tuple(candidate_code(pool.before, c.code) for c in pool.candidates),
             query_id=pool.pool_id,
         )
         for pool in pools
     ]
+
+
+def candidate_code(before: str, code: str) -> str:
+    """The full after-state: a unified diff is applied to the before; one that does not apply stays
+    as given (it then fails static validity and ranks last under `validity`/`consensus`)."""
+    if not looks_like_patch(code):
+        return code
+    try:
+        return apply_patch(before, code)
+    except PatchError:
+        return code

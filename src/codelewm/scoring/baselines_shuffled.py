@@ -53,10 +53,13 @@ class ShuffledActionScorer:
     def name(self) -> str:
         return f"shuffled-action({self.inner.name})"
 
-    def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
+    def swapped(self, queries: Sequence[Query]) -> list[Query]:
+        """The queries with their instructions deranged (what `inner` is asked to score)."""
         donor = derangement_by_group([q.before for q in queries], seed=self.seed)
-        swapped = [
+        return [
             replace(query, instruction=queries[donor[i]].instruction)
             for i, query in enumerate(queries)
         ]
-        return self.inner.score_queries(swapped)
+
+    def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
+        return self.inner.score_queries(self.swapped(queries))

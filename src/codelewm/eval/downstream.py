@@ -1,0 +1,185 @@
+"""P4 downstream rerank: pass@1 of the top candidate on execution-labelled pools.
+
+For the scorer under test and every baseline side by side (random as its exact expected value and
+seeded, lexical, no-action, bm25, shuffled action of the scorer, validity, consensus) plus the oracle,
+on all pools and on mixed pools (>= 1 pass and >= 1 fail, the only pools where ranking matters), with
+95% bootstrap CIs over pools and the paired CI of scorer minus the strongest baseline.
+
+The strongest baseline is the best mean pass@1 (all pools) among the non-learned rankers that do not
+depend on the scorer: random (expected), lexical, no-action, bm25, validity, consensus. The seeded
+random draw and the shuffled-action control are shown but not competed against.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
+from codelewm.eval.claim import Claim, decide_claim
+from codelewm.eval.leakage import LeakageCheck
+from codelewm.eval.metrics import expected_pass_at_1, expected_pass_at_k, oracle_pass
+from codelewm.eval.pools import pool_queries, require_labels
+from codelewm.eval.runner import Progress, score_all
+from codelewm.records import RerankPool
+from codelewm.scoring.baselines_shuffled import ShuffledActionScorer
+from codelewm.scoring.protocol import Scorer
+from codelewm.scoring.registry import get_scorer
+
+DEFAULT_BASELINES = (
+    "random-expected",
+    "random",
+    "lexical",
+    "no-action",
+    "bm25",
+    "validity",
+    "consensus",
+)
+COMPETING = {"random-expected", "lexical", "no-action", "bm25", "validity", "consensus"}
+K_VALUES = (2, 3)
+Role = Literal["scorer", "baseline", "control", "reference"]
+
+
+class RankerResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    role: Role
+    pass_at_1: Estimate
+    pass_at_1_mixed: Estimate | None
+    pass_at_k: dict[str, Estimate]
+    per_pool: list[float]
+
+
+class DownstreamReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["codelewm.eval.downstream_rerank.v1"] = (
+        "codelewm.eval.downstream_rerank.v1"
+    )
+    protocol: str = "P4 downstream rerank (DESIGN.md)"
+    pools: str
+    n_pools: int
+    n_mixed: int
+    n_candidates: int
+    scorer: str
+    rankers: list[RankerResult]
+    strongest_baseline: str | None
+    lift: Estimate | None
+    lift_mixed: Estimate | None
+    leakage: LeakageCheck
+    claim: Claim
+    runtime_s: float
+
+
+def mixed_indices(labels: Sequence[Sequence[bool]]) -> list[int]:
+    return [i for i, row in enumerate(labels) if any(row) and not all(row)]
+
+
+def ranker_result(
+    name: str, role: Role, energies: Sequence[Sequence[float]], labels: Sequence[Sequence[bool]]
+) -> RankerResult:
+    """pass@1 (all, mixed) and pass@k of one ranker's energies over labelled pools."""
+    per_pool = [expected_pass_at_1(e, y) for e, y in zip(energies, labels, strict=True)]
+    mixed = mixed_indices(labels)
+    pass_at_k = {
+        str(k): bootstrap_ci(
+            [expected_pass_at_k(e, y, k) for e, y in zip(energies, labels, strict=True)]
+        )
+        for k in K_VALUES
+    }
+    return RankerResult(
+        name=name,
+        role=role,
+        pass_at_1=bootstrap_ci(per_pool),
+        pass_at_1_mixed=bootstrap_ci([per_pool[i] for i in mixed]) if mixed else None,
+        pass_at_k=pass_at_k,
+        per_pool=per_pool,
+    )
+
+
+def oracle_result(labels: Sequence[Sequence[bool]]) -> RankerResult:
+    """The ceiling: pass@1 = 1 whenever any candidate passes (energies from the labels)."""
+    energies = [[0.0 if y else 1.0 for y in row] for row in labels]
+    result = ranker_result("oracle", "reference", energies, labels)
+    assert all(v == oracle_pass(row) for v, row in zip(result.per_pool, labels, strict=True))
+    return result
+
+
+def baseline_scorers(scorer: Scorer, names: Sequence[str]) -> list[tuple[Scorer, Role]]:
+    """The baselines to run beside `scorer` (never a duplicate of it), then its shuffled control."""
+    out: list[tuple[Scorer, Role]] = [
+        (get_scorer(name), "baseline") for name in names if name != scorer.name
+    ]
+    out.append((ShuffledActionScorer(scorer), "control"))
+    return out
+
+
+def evaluate_downstream(
+    pools: Sequence[RerankPool],
+    scorer: Scorer,
+    *,
+    pools_label: str,
+    leakage: LeakageCheck,
+    baselines: Sequence[str] = DEFAULT_BASELINES,
+    progress: Progress | None = None,
+) -> DownstreamReport:
+    """Score every pool with `scorer` and the baselines, then compare. Needs labelled pools."""
+    started = time.perf_counter()
+    labels = require_labels(pools)
+    queries = pool_queries(pools)
+    rankers = [(scorer, "scorer"), *baseline_scorers(scorer, baselines)]
+    results = []
+    for ranker, role in rankers:
+        energies = [s.energies for s in score_all(ranker, queries, progress=progress)]
+        results.append(ranker_result(ranker.name, role, energies, labels))  # type: ignore[arg-type]
+    results.append(oracle_result(labels))
+    return _assemble(
+        pools, results, scorer.name, pools_label, leakage, time.perf_counter() - started
+    )
+
+
+def _assemble(
+    pools: Sequence[RerankPool],
+    results: list[RankerResult],
+    scorer_name: str,
+    pools_label: str,
+    leakage: LeakageCheck,
+    runtime: float,
+) -> DownstreamReport:
+    main = results[0]
+    competing = [r for r in results[1:] if r.role == "baseline" and r.name in COMPETING]
+    strongest = max(competing, key=lambda r: r.pass_at_1.mean, default=None)
+    labels = require_labels(pools)
+    mixed = mixed_indices(labels)
+    lift = lift_mixed = None
+    if strongest is not None:
+        lift = paired_difference_ci(main.per_pool, strongest.per_pool)
+        if mixed:
+            lift_mixed = paired_difference_ci(
+                [main.per_pool[i] for i in mixed], [strongest.per_pool[i] for i in mixed]
+            )
+    claim = decide_claim(
+        metric="pass@1",
+        leakage=leakage,
+        n=len(pools),
+        lift=lift,
+        baseline=strongest.name if strongest else "-",
+    )
+    return DownstreamReport(
+        pools=pools_label,
+        n_pools=len(pools),
+        n_mixed=len(mixed),
+        n_candidates=sum(len(p.candidates) for p in pools),
+        scorer=scorer_name,
+        rankers=results,
+        strongest_baseline=strongest.name if strongest else None,
+        lift=lift,
+        lift_mixed=lift_mixed,
+        leakage=leakage,
+        claim=claim,
+        runtime_s=round(runtime, 3),
+    )

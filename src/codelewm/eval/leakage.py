@@ -1,0 +1,99 @@
+"""The leakage check every report states: do eval items occur in the scorer's training data?
+
+A checkpoint's manifest lists its parent artifacts; the `dataset` parents are its training data. Their
+train and val transitions (before and after) are hashed with `normalised_hash` (formatting-free), and
+the eval items' hashes are intersected with them. A baseline has no training data: its overlap is 0 by
+construction. A checkpoint whose training data cannot be found gets status `unknown`, which keeps the
+claim closed (we cannot say it is clean).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from codelewm.artifacts.manifest import load_manifest
+from codelewm.code.functions import normalised_hash
+from codelewm.data.layout import read_transitions, transitions_path
+from codelewm.errors import CodeLeWMError
+from codelewm.records import Split
+
+LeakageStatus = Literal["none_by_construction", "checked", "unknown"]
+TRAINING_SPLITS: tuple[Split, ...] = ("train", "val")
+
+
+class LeakageCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: LeakageStatus
+    training_datasets: list[str]
+    n_eval_items: int
+    n_training_items: int
+    overlap: int | None  # None when unknown
+    note: str
+
+
+def eval_hashes(codes: Iterable[str]) -> set[str]:
+    return {normalised_hash(code) for code in codes}
+
+
+def training_datasets(checkpoint: Path) -> list[Path] | None:
+    """The dataset directories a checkpoint's manifest names as parents; None if not resolvable."""
+    try:
+        manifest = load_manifest(checkpoint)
+    except CodeLeWMError:
+        return None
+    paths = [
+        Path(p.path) for p in manifest.parent_artifacts if p.artifact_kind == "dataset" and p.path
+    ]
+    if not paths or not all(transitions_path(p, "train").is_file() for p in paths):
+        return None
+    return paths
+
+
+def training_hashes(datasets: Iterable[Path]) -> set[str]:
+    hashes: set[str] = set()
+    for root in datasets:
+        for split in TRAINING_SPLITS:
+            if not transitions_path(root, split).is_file():
+                continue
+            for record in read_transitions(root, split):
+                hashes.add(normalised_hash(record.before))
+                hashes.add(normalised_hash(record.after))
+    return hashes
+
+
+def check_leakage(checkpoint: Path | None, items: set[str]) -> LeakageCheck:
+    """Overlap of eval item hashes `items` with the training data of `checkpoint` (None: a baseline)."""
+    if checkpoint is None:
+        return LeakageCheck(
+            status="none_by_construction",
+            training_datasets=[],
+            n_eval_items=len(items),
+            n_training_items=0,
+            overlap=0,
+            note="baselines are not trained: overlap is 0 by construction",
+        )
+    datasets = training_datasets(checkpoint)
+    if datasets is None:
+        return LeakageCheck(
+            status="unknown",
+            training_datasets=[],
+            n_eval_items=len(items),
+            n_training_items=0,
+            overlap=None,
+            note=f"{checkpoint}'s manifest names no readable dataset parent: overlap unknown",
+        )
+    seen = training_hashes(datasets)
+    overlap = len(items & seen)
+    return LeakageCheck(
+        status="checked",
+        training_datasets=[p.as_posix() for p in datasets],
+        n_eval_items=len(items),
+        n_training_items=len(seen),
+        overlap=overlap,
+        note=f"{overlap} of {len(items)} eval items occur in the training data (normalised hash)",
+    )
