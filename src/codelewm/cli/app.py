@@ -7,11 +7,8 @@ from typing import Annotated
 import typer
 
 from codelewm import __version__
-from codelewm.cli import dataset as dataset_cli
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import manifest, schemas, secret_scan
-from codelewm.cli import model as model_cli
-from codelewm.cli import train as train_cli
 
 app = typer.Typer(
     name="codelewm",
@@ -22,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(manifest.app, name="manifest")
+app.add_typer(eval_cli.app, name="eval")
 app.command("secret-scan")(secret_scan.secret_scan)
 
 
