@@ -53,6 +53,9 @@ _HEURISTIC_FILTERS = (
     "is_swagger_file",
 )
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+_REDACTION_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+:sha256=[0-9a-f]{8}:len=\d+\]")
+# detect-secrets' keyword plugin can capture a piece of a marker (YAML splits `[...]`, URLs run on).
+_MARKER_PIECE = re.compile(r"REDACTED|sha256=[0-9a-f]{8}")
 _DS_LOCK = threading.Lock()  # detect-secrets keeps its settings in process-wide state
 
 
@@ -75,7 +78,9 @@ def scan_paths(
                 _finding(str(path), _line_of(text, h.start), h.kind, "codelewm", h.secret)
                 for h in hits
             )
-            findings.extend(_detect_secrets_findings(path, _secrets_by_line(text, hits)))
+            known = _secrets_by_line(text, hits)
+            known[0] = _REDACTION_MARKER.findall(text)  # line 0: pieces that count on any line
+            findings.extend(_detect_secrets_findings(path, known))
     findings.sort(key=lambda f: (f.path, f.line, f.kind))
     return SecretScanReport(
         paths=[str(p) for p in paths],
@@ -225,7 +230,12 @@ def _detect_secrets_findings(path: Path, own: dict[int, list[str]]) -> list[Secr
     findings: list[SecretFinding] = []
     for hit in scan_file(str(path)):
         secret = hit.secret_value
-        if not secret or "REDACTED" in secret or _already_found(secret, hit.line_number, own):
+        secret = secret.strip() if secret else secret
+        if (
+            not secret
+            or _MARKER_PIECE.search(secret)
+            or _already_found(secret, hit.line_number, own)
+        ):
             continue
         findings.append(
             _finding(str(path), hit.line_number, _slug(hit.type), "detect-secrets", secret)
@@ -245,8 +255,9 @@ def _secrets_by_line(text: str, hits: list[_Hit]) -> dict[int, list[str]]:
 
 
 def _already_found(secret: str, line: int, own: dict[int, list[str]]) -> bool:
-    """A detect-secrets hit is a duplicate when it is part of one of our secrets (its YAML reader can
-    move a block onto the key's line) or overlaps one of ours on the same line."""
+    """A detect-secrets hit is a duplicate when it is part of one of our secrets or of a redaction
+    marker (its YAML reader can move a block onto the key's line, and splits `[REDACTED:...]`), or
+    overlaps one of ours on the same line."""
     if any(secret in mine for pieces in own.values() for mine in pieces):
         return True
     return any(mine in secret for mine in own.get(line, ()))
