@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from codelewm import __version__
-from codelewm.cli import dataset as dataset_cli
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import manifest, schemas, secret_scan
+from codelewm.cli import model as model_cli
+from codelewm.cli import train as train_cli
 
 app = typer.Typer(
     name="codelewm",
@@ -19,10 +20,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas.app, name="schemas")
-app.add_typer(dataset_cli.app, name="dataset")
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(eval_cli.app, name="eval")
 app.command("secret-scan")(secret_scan.secret_scan)
+app.add_typer(model_cli.app, name="model")
+app.command("train")(train_cli.train)
 
 
 def _version(value: bool) -> None:

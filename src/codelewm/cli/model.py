@@ -1,0 +1,71 @@
+"""`codelewm model inspect CKPT [--json]`: parameter counts, tensor statistics, config and lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
+from codelewm.train.inspect import CheckpointReport, inspect_checkpoint
+
+app = typer.Typer(help="World-model checkpoints.", no_args_is_help=True)
+
+
+@app.command("inspect")
+@handle_errors
+def inspect(
+    checkpoint: Annotated[
+        Path, typer.Argument(help="Checkpoint directory written by `codelewm train`.")
+    ],
+    json_output: JsonOpt = False,
+) -> None:
+    """Verify the checkpoint (trust gate: manifest, sha256 of every file, safetensors only), then show
+    parameters per module, per-tensor statistics, the model config and the parent artifacts."""
+    report = inspect_checkpoint(checkpoint)
+    if json_output:
+        print_json(report)
+    else:
+        _print(report)
+
+
+def _print(report: CheckpointReport) -> None:
+    console.print(
+        f"[bold]{report.checkpoint_id}[/]  manifest sha256 {report.manifest_sha256[:16]}…  "
+        f"created {report.created_at}  git {report.source_git_sha[:12]}",
+        highlight=False,
+    )
+    params = Table(title="parameters", title_justify="left")
+    params.add_column("module")
+    params.add_column("count", justify="right")
+    for name, count in report.parameters.items():
+        params.add_row(name, f"{count:,}")
+    params.add_row("[bold]total[/]", f"[bold]{report.total_parameters:,}[/]")
+    console.print(params)
+    stats = Table(title="tensors", title_justify="left")
+    for column in ("name", "shape", "mean", "std", "min", "max"):
+        stats.add_column(column, justify="left" if column in ("name", "shape") else "right")
+    for t in report.tensors:
+        stats.add_row(
+            t.name,
+            "×".join(map(str, t.shape)),
+            f"{t.mean:.4f}",
+            f"{t.std:.4f}",
+            f"{t.min:.4f}",
+            f"{t.max:.4f}",
+        )
+    console.print(stats)
+    console.print("[bold]model config[/]", report.config.get("model", {}))
+    console.print("[bold]metadata[/]", report.metadata)
+    if report.parents:
+        for parent in report.parents:
+            console.print(
+                f"parent: {parent.artifact_kind} {parent.artifact_id} ({parent.path})",
+                highlight=False,
+            )
+    else:
+        console.print("parents: none recorded")
+    if report.calibrator is not None:
+        console.print("[bold]calibrator[/]", report.calibrator)

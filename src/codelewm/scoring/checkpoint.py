@@ -1,0 +1,152 @@
+"""Load a world-model checkpoint through the trust gate. Nothing is ever unpickled.
+
+A checkpoint is a directory written by `codelewm train`:
+
+    model.safetensors   weights (safetensors: tensors only, no code)
+    config.json         {"schema_version": "codelewm.checkpoint.v1", "model": ModelConfig, "train": ...}
+    tokenizer.json      the byte-level BPE the model was trained with
+    calibrator.json     optional: logistic-regression weights for final_score
+    manifest.json       artifact manifest: sha256 and size of every file, parent (dataset) manifests
+
+`load_checkpoint` refuses (CheckpointError, exit 5) a path that is not a directory, a missing or invalid
+manifest, a manifest of another artifact kind, any file whose size or sha256 differs, any file not listed,
+any symlink, any pickle-capable weight file (.pt/.pth/.bin/.pkl/.ckpt), an unknown config schema, or
+weights that do not fit the config.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_model
+
+from codelewm.artifacts.digest import sha256_file
+from codelewm.artifacts.manifest import MANIFEST_NAME, load_manifest
+from codelewm.artifacts.verify import verify_artifact
+from codelewm.errors import ArtifactError, CheckpointError
+from codelewm.model.world_model import ModelConfig, WorldModel
+from codelewm.records import ArtifactManifest
+from codelewm.scoring.calibrator import Calibrator
+from codelewm.scoring.tokenizer import CodeTokenizer
+
+CHECKPOINT_KIND = "checkpoint"
+CHECKPOINT_SCHEMA = "codelewm.checkpoint.v1"
+WEIGHTS_NAME = "model.safetensors"
+TOKENIZER_NAME = "tokenizer.json"
+CALIBRATOR_NAME = "calibrator.json"
+CONFIG_NAME = "config.json"
+REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME, MANIFEST_NAME)
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    path: Path
+    model: WorldModel
+    tokenizer: CodeTokenizer
+    config: dict[str, Any]
+    manifest: ArtifactManifest
+    manifest_sha256: str
+    calibrator: Calibrator | None
+
+    @property
+    def checkpoint_id(self) -> str:
+        return self.manifest.artifact_id
+
+
+def verify_checkpoint(path: Path) -> ArtifactManifest:
+    """The trust gate without loading tensors: returns the manifest or raises CheckpointError."""
+    if path.is_symlink() or not path.is_dir():
+        raise CheckpointError(
+            f"{path} is not a checkpoint directory",
+            remediation="Give the directory written by `codelewm train` (it holds manifest.json).",
+        )
+    for item in path.rglob("*"):
+        if item.suffix.lower() in PICKLE_SUFFIXES:
+            raise CheckpointError(
+                f"{item.name}: pickle-capable weight files are refused (loading them can run code)",
+                remediation="Only model.safetensors is accepted; re-export the weights with safetensors.",
+            )
+    for name in REQUIRED_FILES:
+        if not (path / name).is_file():
+            raise CheckpointError(f"{path} has no {name}")
+    try:
+        manifest = load_manifest(path)
+        report = verify_artifact(path)
+    except ArtifactError as exc:
+        raise CheckpointError(f"{path}: {exc.message}") from exc
+    if not report.ok:
+        first = report.problems[0]
+        raise CheckpointError(
+            f"{path}: checksum/manifest check failed: {first.path}: {first.kind}: {first.detail}"
+            + (f" (+{len(report.problems) - 1} more)" if len(report.problems) > 1 else ""),
+            remediation="The checkpoint was modified after it was written; re-download or retrain it.",
+        )
+    if manifest.artifact_kind != CHECKPOINT_KIND:
+        raise CheckpointError(f"{path} is a {manifest.artifact_kind!r} artifact, not a checkpoint")
+    return manifest
+
+
+def read_checkpoint_config(path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((path / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path / CONFIG_NAME} is not valid JSON: {exc}") from exc
+    schema = config.get("schema_version") if isinstance(config, dict) else None
+    if schema != CHECKPOINT_SCHEMA:
+        raise CheckpointError(
+            f"checkpoint schema {schema!r} is not supported (this codelewm reads {CHECKPOINT_SCHEMA})",
+            remediation="Use a checkpoint written by this version of codelewm, or retrain it.",
+        )
+    if not isinstance(config.get("model"), dict):
+        raise CheckpointError(f"{path / CONFIG_NAME} has no model section")
+    return dict(config)
+
+
+def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
+    """Verify every file against the manifest, then rebuild the model from config + safetensors."""
+    manifest = verify_checkpoint(path)
+    config = read_checkpoint_config(path)
+    try:
+        model_cfg = ModelConfig.from_dict(config["model"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path / CONFIG_NAME}: model config does not fit this version: {exc}"
+        ) from exc
+    tokenizer = CodeTokenizer.from_file(path / TOKENIZER_NAME)
+    if tokenizer.vocab_size != model_cfg.vocab_size:
+        raise CheckpointError(
+            f"tokenizer has {tokenizer.vocab_size} tokens, the model expects {model_cfg.vocab_size}"
+        )
+    model = WorldModel(model_cfg)
+    try:
+        load_model(model, str(path / WEIGHTS_NAME), strict=True, device=device)
+    except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{path / WEIGHTS_NAME} does not fit the config: {exc}") from exc
+    model.to(device).eval()
+    calibrator = None
+    if (path / CALIBRATOR_NAME).is_file():
+        calibrator = Calibrator.from_json((path / CALIBRATOR_NAME).read_text(encoding="utf-8"))
+    return LoadedCheckpoint(
+        path=path,
+        model=model,
+        tokenizer=tokenizer,
+        config=config,
+        manifest=manifest,
+        manifest_sha256=sha256_file(path / MANIFEST_NAME),
+        calibrator=calibrator,
+    )
+
+
+def torch_device(name: str) -> torch.device:
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"unknown device {name!r}", remediation="Use 'cpu' or 'cuda'."
+        ) from exc

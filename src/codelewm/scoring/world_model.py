@@ -1,0 +1,184 @@
+"""`WorldModelScorer`: the trained world model behind the Scorer protocol.
+
+For each query (before b, instruction a, candidates c_1..c_K) it batches every candidate of every query:
+
+    energy            E(b, a, c) = ||P(z_b, a) - z_c||² on unit latents; lower = more plausible
+    no_action_energy  E(b, ∅, c) with the learned null action
+    action_gain       E(b, ∅, c) - E(b, a, c); HIGHER = the instruction explains c better than no instruction
+    consensus         mean cosine of z_c to the other candidates' latents in the same query; HIGHER = more typical
+    parses            1.0 if the candidate parses as Python, else 0.0; HIGHER = better
+    final_score       calibrator logit over [energy_z, action_gain, consensus, parses] when the checkpoint has
+                      one, else -energy; HIGHER = better
+
+`PoolScores.energies` is `-final_score`, so ranking by energies (lower first) ranks by final_score.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import Tensor
+
+from codelewm.model.edit_input import EditSequence
+from codelewm.model.world_model import WorldModel
+from codelewm.scoring.calibrator import Calibrator
+from codelewm.scoring.checkpoint import load_checkpoint
+from codelewm.scoring.features import before_input, candidate_input, stack_actions, stack_sequences
+from codelewm.scoring.protocol import PoolScores, Query
+from codelewm.scoring.tokenizer import CodeTokenizer
+
+
+class WorldModelScorer:
+    """Scores candidates with a WorldModel; see the module docstring for the components."""
+
+    def __init__(
+        self,
+        model: WorldModel,
+        tokenizer: CodeTokenizer,
+        *,
+        calibrator: Calibrator | None = None,
+        batch_size: int = 64,
+        checkpoint_id: str = "in-memory",
+        checkpoint_sha256: str = "",
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.calibrator = calibrator
+        self.batch_size = batch_size
+        self.checkpoint_id = checkpoint_id
+        self.checkpoint_sha256 = checkpoint_sha256
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: Path, *, device: str = "cpu", batch_size: int = 64
+    ) -> WorldModelScorer:
+        ckpt = load_checkpoint(path, device=device)
+        return cls(
+            ckpt.model,
+            ckpt.tokenizer,
+            calibrator=ckpt.calibrator,
+            batch_size=batch_size,
+            checkpoint_id=ckpt.checkpoint_id,
+            checkpoint_sha256=ckpt.manifest_sha256,
+        )
+
+    @property
+    def name(self) -> str:
+        return "world-model"
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.inference_mode()
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Latents of code states encoded alone (as befores are): (N, d_latent) float32."""
+        self.model.eval()
+        seqs = [before_input(ids, self.model.cfg) for ids in self.tokenizer.encode_batch(texts)]
+        return self._encode(seqs).cpu().numpy().astype(np.float32)
+
+    @torch.inference_mode()
+    def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
+        self.model.eval()
+        model, cfg = self.model, self.model.cfg
+        befores = self.tokenizer.encode_batch([q.before for q in queries])
+        z_b = self._encode([before_input(ids, cfg) for ids in befores])  # (Q, d)
+        actions = self._actions([q.instruction for q in queries])  # (Q, d)
+        z_hat = model.predict(z_b, actions).float()  # (Q, d)
+        z_null = model.predict(z_b, model.null_action(len(queries))).float()  # (Q, d)
+        seqs = []
+        owner: list[int] = []
+        for qi, (query, before_ids) in enumerate(zip(queries, befores, strict=True)):
+            for cand_ids in self.tokenizer.encode_batch(list(query.candidates)):
+                seqs.append(candidate_input(before_ids, cand_ids, cfg, self.tokenizer))
+                owner.append(qi)
+        z_c = self._encode(seqs) if seqs else z_b.new_zeros(0, cfg.d_latent)  # (N, d)
+        index = torch.tensor(owner, dtype=torch.long, device=z_c.device)
+        energy = model.energy(z_hat[index], z_c).cpu().numpy()  # (N,)
+        no_action = model.energy(z_null[index], z_c).cpu().numpy()
+        unit = F.normalize(z_c, dim=-1)
+        results = []
+        start = 0
+        for query in queries:
+            k = len(query.candidates)
+            sl = slice(start, start + k)
+            results.append(self._pool(query, energy[sl], no_action[sl], unit[sl]))
+            start += k
+        return results
+
+    def _pool(
+        self,
+        query: Query,
+        energy: NDArray[np.float32],
+        no_action: NDArray[np.float32],
+        unit: Tensor,
+    ) -> PoolScores:
+        k = len(query.candidates)
+        e = energy.astype(np.float64)
+        gain = no_action.astype(np.float64) - e
+        if k > 1:
+            sims = (unit @ unit.T).cpu().numpy().astype(np.float64)  # (K, K)
+            consensus = (sims.sum(1) - np.diag(sims)) / (k - 1)
+        else:
+            consensus = np.zeros(k)
+        parses = np.array([_parses(code) for code in query.candidates], dtype=np.float64)
+        if self.calibrator is None:
+            final = -e
+        else:
+            features = {
+                "energy_z": (e - e.mean()) / (e.std() + 1e-6),
+                "action_gain": gain,
+                "consensus": consensus,
+                "parses": parses,
+            }
+            matrix = np.stack([features[n] for n in self.calibrator.feature_names], axis=1)
+            final = self.calibrator.score(matrix)
+        return PoolScores(
+            energies=tuple(float(v) for v in -final),
+            components={
+                "energy": tuple(float(v) for v in e),
+                "no_action_energy": tuple(float(v) for v in no_action),
+                "action_gain": tuple(float(v) for v in gain),
+                "consensus": tuple(float(v) for v in consensus),
+                "parses": tuple(float(v) for v in parses),
+                "final_score": tuple(float(v) for v in final),
+            },
+        )
+
+    def _encode(self, seqs: Sequence[EditSequence]) -> Tensor:
+        cfg = self.model.cfg
+        outs = []
+        for start in range(0, len(seqs), self.batch_size):
+            chunk = seqs[start : start + self.batch_size]
+            ids, tags, changed = stack_sequences(chunk, cfg.max_len)
+            outs.append(
+                self.model.encode(
+                    ids.to(self.device), tags.to(self.device), changed.to(self.device)
+                ).float()
+            )
+        if not outs:
+            return torch.zeros(0, cfg.d_latent, device=self.device)
+        return torch.cat(outs)
+
+    def _actions(self, instructions: Sequence[str | None]) -> Tensor:
+        cfg = self.model.cfg
+        rows = [self.tokenizer.encode(text) if text else None for text in instructions]
+        outs = []
+        for start in range(0, len(rows), self.batch_size):
+            ids, mask = stack_actions(rows[start : start + self.batch_size], cfg.action_max_len)
+            outs.append(self.model.encode_action(ids.to(self.device), mask.to(self.device)).float())
+        return torch.cat(outs) if outs else torch.zeros(0, cfg.d_latent, device=self.device)
+
+
+def _parses(code: str) -> float:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return 0.0
+    return 1.0

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from _model_helpers import TINY, make_batch
+
+from codelewm.model.loss import LossConfig, sigreg, world_model_loss
+from codelewm.model.world_model import ModelConfig, WorldModel, count_parameters
+
+
+def test_shapes(tiny_model: WorldModel) -> None:
+    batch = make_batch()
+    z_b = tiny_model.encode(batch.before_ids, batch.before_tags, batch.before_changed)
+    assert z_b.shape == (3, TINY.d_latent)
+    a = tiny_model.encode_action(batch.action_ids[:, 0], batch.action_mask[:, 0])
+    assert a.shape == (3, TINY.d_latent)
+    z_hat = tiny_model.predict(z_b, a)
+    assert z_hat.shape == (3, TINY.d_latent)
+    assert tiny_model.energy(z_hat[:, None], torch.randn(3, 5, TINY.d_latent)).shape == (3, 5)
+
+
+def test_empty_instruction_is_the_null_action(tiny_model: WorldModel) -> None:
+    ids = torch.zeros(2, TINY.action_max_len, dtype=torch.long)
+    mask = torch.zeros(2, TINY.action_max_len, dtype=torch.bool)
+    assert torch.equal(tiny_model.encode_action(ids, mask), tiny_model.null_action(2))
+
+
+def test_padding_does_not_change_the_latent(tiny_model: WorldModel) -> None:
+    """A sequence's latent depends on its tokens only, not on the padded length of the batch."""
+    batch = make_batch()
+    z = tiny_model.encode(batch.before_ids, batch.before_tags, batch.before_changed)
+    n = int((batch.before_tags[0] != 0).sum())
+    alone = tiny_model.encode(
+        batch.before_ids[:1, :n], batch.before_tags[:1, :n], batch.before_changed[:1, :n]
+    )
+    assert torch.allclose(z[:1], alone, atol=1e-6)
+
+
+def test_seeded_tiny_model_gives_exact_loss(tiny_model: WorldModel) -> None:
+    out = world_model_loss(tiny_model, make_batch(), LossConfig(sigreg_slices=16), step=0)
+    assert float(out.terms["infonce"]) == pytest.approx(3.6713035106658936, abs=1e-5)
+    assert float(out.terms["swap"]) == pytest.approx(0.7483347654342651, abs=1e-5)
+    assert float(out.terms["mse"]) == pytest.approx(1.0642554116202518e-05, abs=1e-8)
+    assert float(out.terms["sigreg"]) == pytest.approx(5.724898815155029, abs=1e-4)
+    assert float(out.total.detach()) == pytest.approx(4.159969329833984, abs=1e-4)
+    assert count_parameters(tiny_model) == {
+        "token_emb": 800,
+        "encoder": 4024,
+        "action_encoder": 3568,
+        "predictor": 3536,
+        "log_temperature": 1,
+    }
+
+
+def test_every_parameter_gets_a_gradient(tiny_model: WorldModel) -> None:
+    out = world_model_loss(tiny_model, make_batch(), LossConfig(sigreg_slices=16), step=0)
+    out.total.backward()
+    missing = [n for n, p in tiny_model.named_parameters() if p.grad is None]
+    assert missing == []
+
+
+def test_zero_weight_switches_a_term_off(tiny_model: WorldModel) -> None:
+    batch = make_batch()
+    full = world_model_loss(tiny_model, batch, LossConfig(sigreg_slices=16), step=0)
+    only = world_model_loss(
+        tiny_model, batch, LossConfig(swap=0, mse=0, sigreg=0, sigreg_slices=16), step=0
+    )
+    assert float(only.total.detach()) == pytest.approx(float(full.terms["infonce"]), abs=1e-6)
+
+
+def test_sigreg_is_small_for_gaussian_and_large_for_collapsed() -> None:
+    gen = torch.Generator().manual_seed(1)
+    gaussian = torch.randn(512, 16, generator=gen)
+    collapsed = torch.randn(512, 1, generator=gen).expand(512, 16) * 0.01
+    g = float(sigreg(gaussian, slices=64, knots=17, seed=3))
+    c = float(sigreg(collapsed, slices=64, knots=17, seed=3))
+    assert g < 1.0 < 50.0 < c
+
+
+def test_sigreg_projections_change_with_the_step() -> None:
+    x = torch.randn(64, 8, generator=torch.Generator().manual_seed(2))
+    a = sigreg(x, slices=8, knots=17, seed=10)
+    assert torch.equal(a, sigreg(x, slices=8, knots=17, seed=10))
+    assert not torch.equal(a, sigreg(x, slices=8, knots=17, seed=11))
+
+
+def test_config_round_trip_refuses_unknown_keys() -> None:
+    assert ModelConfig.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(ValueError, match="unknown model config keys"):
+        ModelConfig.from_dict({**TINY.to_dict(), "n_experts": 8})
