@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 
@@ -37,13 +38,21 @@ class Limits(BaseModel):
     memory_mb: int = Field(default=1024, ge=64, description="RLIMIT_AS (address space)")
     file_size_mb: int = Field(default=16, ge=1, description="RLIMIT_FSIZE")
     max_processes: int = Field(
-        default=16, ge=1, description="processes the candidate may add (RLIMIT_NPROC)"
+        default=16, ge=1, description="processes and threads the candidate may add (RLIMIT_NPROC)"
     )
     open_files: int = Field(default=256, ge=16, description="RLIMIT_NOFILE")
     max_output_bytes: int = Field(
         default=64 * 1024, ge=1024, description="kept per stream (stdout, stderr)"
     )
     grace_s: float = Field(default=0.5, ge=0, description="time between SIGTERM and SIGKILL")
+
+    def scaled_to(
+        self, reference_s: float, *, factor: float = 4.0, minimum_s: float = 1.0
+    ) -> Limits:
+        """These limits with wall and CPU time scaled to a reference solution's run time
+        (as evalplus does): `max(minimum_s, factor * reference_s)`."""
+        wall_s = max(minimum_s, factor * reference_s)
+        return self.model_copy(update={"wall_s": wall_s, "cpu_s": max(1, math.ceil(wall_s))})
 
 
 class Policy(BaseModel):

@@ -29,9 +29,10 @@ What it does NOT protect against:
 - Writes to other world-writable places (/tmp, /dev/shm) through ctypes, or through `os.open` with a
   `dir_fd` (the audit event carries no dir_fd); and resource use that rlimits do not cover (disk
   space beyond RLIMIT_FSIZE per file, inodes, CPU caches and other side channels).
-- Forged results: the harness runs in the candidate's interpreter, so deliberately hostile code can
-  fake the result channel. The early-exit checks stop accidental passes (`sys.exit(0)`,
-  `os._exit(0)`), not an adversary.
+- Hostile Python in the same interpreter: the harness and the audit hook live in the candidate's
+  process, so deliberately hostile code can find them (e.g. through `gc`), switch the hook's checks
+  off or fake the result channel; only the OS layers hold against it. The early-exit checks stop
+  accidental passes (`sys.exit(0)`, `os._exit(0)`), not an adversary.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import contextlib
 import json
 import os
 import pwd
+import resource
 import secrets
 import shutil
 import signal
@@ -215,13 +217,12 @@ def _process_limit(limits: Limits, launcher: Launcher) -> int:
         return limits.max_processes + _HARNESS_PROCESSES
     if launcher.enforces_nproc:  # the caller's own uid: count what it already runs
         return _count_processes(os.getuid()) + limits.max_processes + _HARNESS_PROCESSES
-    return -1  # RLIM_INFINITY: not enforced for root anyway
+    return resource.getrlimit(resource.RLIMIT_NPROC)[1]  # root: not enforced anyway
 
 
 def _spec(
     job: SandboxJob, workdir: str, limits: Limits, policy: Policy, launcher: Launcher
 ) -> dict[str, Any]:
-    home = pwd.getpwuid(os.getuid()).pw_dir
     return {
         "program": job.program,
         "tests": job.tests,
@@ -230,7 +231,7 @@ def _spec(
         "workdir": workdir,
         "allow_subprocess": policy.allow_subprocess,
         "audit_hook": policy.audit_hook,
-        "read_denied": sorted({home, *_PRIVATE_READ_ROOTS}),
+        "read_denied": sorted({*_home_dirs(), *_PRIVATE_READ_ROOTS}),
         "limits": {
             "cpu_s": limits.cpu_s,
             "memory_bytes": limits.memory_mb * _MB,
@@ -239,6 +240,14 @@ def _spec(
             "open_files": limits.open_files,
         },
     }
+
+
+def _home_dirs() -> list[str]:
+    """The caller's home directory (from the password database; a uid may have no entry)."""
+    try:
+        return [pwd.getpwuid(os.getuid()).pw_dir]
+    except KeyError:
+        return []
 
 
 def _write_spec(workdir: str, uid: int, spec: dict[str, Any]) -> str:
