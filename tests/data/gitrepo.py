@@ -6,7 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-MIT = "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n"
+MIT = (
+    "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n"
+)
 
 CORE_V1 = '''import math
 
@@ -91,7 +93,9 @@ def build_history(root: Path) -> dict[str, str]:
     repo.write("LICENSE", MIT)
     repo.write("pkg/core.py", CORE_V1)
     shas["root"] = repo.commit("Initial import of the core module")
-    repo.edit("pkg/core.py", "    return a + b\n", "    if a < 0:\n        a = -a\n    return a + b\n")
+    repo.edit(
+        "pkg/core.py", "    return a + b\n", "    if a < 0:\n        a = -a\n    return a + b\n"
+    )
     shas["add"] = repo.commit("Make add take the absolute value of a\n\nLonger body text.")
     repo.edit("pkg/core.py", "return x * k", "return k * x")
     shas["short"] = repo.commit("swap")
@@ -129,7 +133,10 @@ def build_history(root: Path) -> dict[str, str]:
         "def clamp(x, lo, hi):\n",
         "def clamp(x, lo, hi):\n    if lo > hi:\n        raise ValueError('lo > hi')\n",
     )
-    repo.write("pkg/mathops.py", (root / "pkg/mathops.py").read_text() + "\n\ndef twice(x):\n    return 2 * x\n")
+    repo.write(
+        "pkg/mathops.py",
+        (root / "pkg/mathops.py").read_text() + "\n\ndef twice(x):\n    return 2 * x\n",
+    )
     shas["side"] = repo.commit("Validate the bounds of clamp and add twice")
     repo.git("checkout", "-q", "main")
     repo.edit("pkg/mathops.py", "import math\n", "import math\nimport os\n")

@@ -62,11 +62,11 @@ def discover_files(
     files: list[CodeFile] = []
     for root in roots:
         root = root.resolve()
-        is_stdlib = root == stdlib_root()
+        base, is_stdlib = _base_of(root)
         patterns = [*exclude, *(STDLIB_EXCLUDES if is_stdlib else ())]
-        label = "stdlib" if is_stdlib else root.name
+        label = "stdlib" if is_stdlib else base.name
         for path in _walk_py(root, skipped):
-            rel = path.relative_to(root).as_posix() if path != root else path.name
+            rel = path.relative_to(base).as_posix() if path != base else path.name
             if any(fnmatch.fnmatch(rel, pattern) for pattern in patterns):
                 skipped["excluded_path"] += 1
                 continue
@@ -75,9 +75,18 @@ def discover_files(
                 skipped[reason] += 1
                 continue
             top = rel.split("/", 1)[0].removesuffix(".py")
-            license_id = license_override or _license(root, top, is_stdlib)
+            license_id = license_override or _license(base, top, is_stdlib)
             files.append(CodeFile(path, rel, f"{label}/{top}", license_id))
     return sorted(files, key=lambda f: (f.group, f.rel))
+
+
+def _base_of(root: Path) -> tuple[Path, bool]:
+    """(the directory paths are relative to, whether it is the stdlib): a root inside the standard
+    library (e.g. `.../lib/python3.11/json`) keeps stdlib groups and paths."""
+    stdlib = stdlib_root()
+    if root == stdlib or (root.is_relative_to(stdlib) and "site-packages" not in root.parts):
+        return stdlib, True
+    return (root.parent if root.is_file() else root), False
 
 
 def _walk_py(root: Path, skipped: Counter[str]) -> list[Path]:
