@@ -15,11 +15,12 @@ cannot change it). A marker that contradicts the before is a mismatch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from unidiff.patch import Hunk
 
+from codelewm.code.hunk_search import MAX_SEARCH_STEPS, LineSearch
 from codelewm.errors import HunkMismatchError, MalformedPatchError
 
 _MARKER = "\\"
@@ -89,14 +90,18 @@ def split_lines(text: str) -> tuple[list[str], bool]:
 def apply_hunks(before: str, hunks: Sequence[HunkLines]) -> str:
     """The after text, or HunkMismatchError naming the failing hunk and its first mismatching line."""
     lines, final_newline = split_lines(before)
+    search = LineSearch(lines)
     out: list[str] = []
     pos = 0  # first before line not yet copied
     offset = 0
     ends_at_eof = False
     for index, hunk in enumerate(hunks):
-        start = _locate(lines, hunk, hunk.expected_index + offset, lo=pos)
+        start = _locate(search, hunk, hunk.expected_index + offset, lo=pos)
         if start is None:
-            raise HunkMismatchError(_mismatch(lines, hunk, hunk.expected_index + offset, pos))
+            message = _mismatch(lines, hunk, hunk.expected_index + offset, pos)
+            if search.exhausted:
+                message += f" (offset search stopped after {MAX_SEARCH_STEPS:,} positions)"
+            raise HunkMismatchError(message)
         offset = start - hunk.expected_index
         end = start + len(hunk.source)
         ends_at_eof = end == len(lines)
@@ -128,27 +133,10 @@ def _check_markers(hunk: HunkLines, ends_at_eof: bool, final_newline: bool, *, l
         )
 
 
-def _locate(lines: list[str], hunk: HunkLines, guess: int, *, lo: int) -> int | None:
-    source = hunk.source
-    if not source:  # pure insertion: nothing to match, only the position must exist
-        return guess if lo <= guess <= len(lines) else None
-    first = source[0]
-    for start in _nearest_first(guess, lo, len(lines) - len(source)):
-        if lines[start] == first and lines[start : start + len(source)] == source:
-            return start
-    return None
-
-
-def _nearest_first(guess: int, lo: int, hi: int) -> Iterator[int]:
-    if lo > hi:
-        return
-    centre = min(max(guess, lo), hi)
-    yield centre
-    for distance in range(1, hi - lo + 1):
-        if centre + distance <= hi:
-            yield centre + distance
-        if centre - distance >= lo:
-            yield centre - distance
+def _locate(search: LineSearch, hunk: HunkLines, guess: int, *, lo: int) -> int | None:
+    if not hunk.source:  # pure insertion: nothing to match, only the position must exist
+        return guess if lo <= guess <= len(search.lines) else None
+    return search.find(hunk.source, guess, lo=lo)
 
 
 def _show(text: str) -> str:
