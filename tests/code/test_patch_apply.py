@@ -171,3 +171,14 @@ def test_creating_the_file_applies_only_to_an_empty_before(git: GitRepo) -> None
         PatchRefusedError, match=r"creates 'b/m\.py' from /dev/null, but the before"
     ):
         apply_patch("y = 2\n", diff)
+
+
+def test_git_format_patch_email_applies(git: GitRepo) -> None:
+    git.write("pkg/mod.py", BEFORE)
+    git.commit("pkg/mod.py")
+    git.write("pkg/mod.py", AFTER)
+    git("commit", "-q", "-am", "Use getsize\n\n--- not a header, just prose")
+    email = git("format-patch", "-1", "--stdout")
+    assert email.startswith("From ") and "\n--- not a header, just prose\n" in email
+    assert "\n-- \n" in email  # the signature separator after the last hunk
+    assert apply_patch(BEFORE, email, before_path="pkg/mod.py") == AFTER
