@@ -9,6 +9,7 @@ from realcode import BISECT_RIGHT, HEAPQ
 
 from codelewm.code.functions import normalise
 from codelewm.data.sources.mutations import MutationsConfig, MutationsSource
+from codelewm.records import TransitionRecord
 
 
 def _package(tmp_path: Path) -> Path:
@@ -26,17 +27,16 @@ def _package(tmp_path: Path) -> Path:
     return root
 
 
-def _build(root: Path, **overrides: object) -> tuple[MutationsSource, list, list]:
+def _build(root: Path, **overrides: object) -> tuple[MutationsSource, list[TransitionRecord]]:
     source = MutationsSource(MutationsConfig(code=[root], **overrides))  # type: ignore[arg-type]
-    records, pools = [], []
+    records: list[TransitionRecord] = []
     for unit in source.units():
         records.extend(source.iter_transitions(unit))
-        pools.extend(source.iter_pools(unit))
-    return source, records, pools
+    return source, records
 
 
 def test_mutations_source_records_pools_and_reasons(tmp_path: Path) -> None:
-    source, records, pools = _build(_package(tmp_path))
+    source, records = _build(_package(tmp_path))
     assert source.units() == [
         "algos/bisect_copy#0000",
         "algos/broken#0000",
@@ -62,26 +62,23 @@ def test_mutations_source_records_pools_and_reasons(tmp_path: Path) -> None:
         assert record.license == "MIT"
         assert normalise(record.before) != normalise(record.after)
         assert f"`{record.symbol}`" in (record.instruction or "")
-    assert [len(p.members) for p in pools] == [4, 4, 4]
-    first = pools[0]
     introduce = [
-        r for r in records if r.symbol == first.symbol and r.meta["direction"] == "introduce"
+        r for r in records if r.symbol == "_siftdown" and r.meta["direction"] == "introduce"
     ]
-    assert [m.transition_id for m in first.members] == [r.transition_id for r in introduce]
-    assert all(r.before == first.before for r in introduce)
-    assert len({m.instruction for m in first.members}) == 4
+    assert len({r.before for r in introduce}) == 1
+    assert len({r.after for r in introduce}) == len({r.instruction for r in introduce}) == 4
 
 
 def test_mutations_source_is_deterministic(tmp_path: Path) -> None:
     root = _package(tmp_path)
-    _, first, _ = _build(root)
-    _, again, _ = _build(root)
-    _, other_seed, _ = _build(root, seed=1)
+    _, first = _build(root)
+    _, again = _build(root)
+    _, other_seed = _build(root, seed=1)
     assert [r.transition_id for r in first] == [r.transition_id for r in again]
     assert [r.transition_id for r in first] != [r.transition_id for r in other_seed]
 
 
 def test_context_is_the_capsule(tmp_path: Path) -> None:
-    _, records, _ = _build(_package(tmp_path))
+    _, records = _build(_package(tmp_path))
     push = next(r for r in records if r.symbol == "heappush")
     assert push.context == "def _siftdown(heap, startpos, pos): ...\ndef tiny(): ...\n"

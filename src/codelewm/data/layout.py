@@ -5,6 +5,9 @@ DATASET/
   manifest.json, config.json          artifact contract (artifacts/manifest.py)
   transitions/{train,val,test}.jsonl  one codelewm.transition.v1 per line
   pools/{train,val,test}.jsonl        one codelewm.same_before_pool.v1 per line
+  pools/{train,val,test}.decoys.jsonl one codelewm.rerank_pool.v1 decoy pool per line (data/decoys.py):
+                                      one before + instruction, the true after (passed=True) and
+                                      seeded decoys (passed=False); absent when no source made any
   filter_report.json, leakage_report.json, stats.json
 ```
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from codelewm.errors import ParseFailureError, SourceUnavailableError
-from codelewm.records import SameBeforePool, Split, TransitionRecord
+from codelewm.records import RerankPool, SameBeforePool, Split, TransitionRecord
 
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
 
@@ -28,6 +31,10 @@ def transitions_path(root: Path, split: Split) -> Path:
 
 def pools_path(root: Path, split: Split) -> Path:
     return root / "pools" / f"{split}.jsonl"
+
+
+def decoy_pools_path(root: Path, split: Split) -> Path:
+    return root / "pools" / f"{split}.decoys.jsonl"
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -58,3 +65,15 @@ def read_pools(root: Path, split: Split) -> Iterator[SameBeforePool]:
             yield SameBeforePool.model_validate_json(line)
         except ValidationError as exc:
             raise ParseFailureError(f"{path}:{number}: not a same-before pool: {exc}") from exc
+
+
+def read_decoy_pools(root: Path, split: Split) -> Iterator[RerankPool]:
+    """Decoy pools of one split; none when the dataset has no decoy pool file for it."""
+    path = decoy_pools_path(root, split)
+    if not path.is_file():
+        return
+    for number, line in _lines(path):
+        try:
+            yield RerankPool.model_validate_json(line)
+        except ValidationError as exc:
+            raise ParseFailureError(f"{path}:{number}: not a rerank pool: {exc}") from exc

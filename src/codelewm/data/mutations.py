@@ -66,19 +66,33 @@ class _Site:
 
 
 def canonical_source(source: str) -> str:
-    """`ast.unparse` of the dedented source (unparsed twice, a fixed point in practice): the form
-    that mutants must be compared with. Raises ParseFailureError when `source` does not parse."""
+    """`ast.unparse` of the dedented source, unparsed until it is a fixed point (`unparse(parse(c))
+    == c`): the form that mutants must be compared with. Raises ParseFailureError when `source` does
+    not parse."""
     if not _parses(source):
         _raise_unparsable(source)
-    return normalise(normalise(source))
+    canonical = normalise(source)
+    again = ast.unparse(ast.parse(canonical))
+    return canonical if again == canonical else normalise(again)
 
 
 def mutate_function(source: str, *, rng: random.Random, max_mutants: int = 8) -> list[Mutation]:
     """Up to `max_mutants` distinct single-point mutants of `source`, each parsing and differing from
     `canonical_source(source)`. Operators are drawn round-robin in a seeded order so one operator
     with many sites (say variable names) does not crowd out the others."""
-    canonical = canonical_source(source)
-    tree = ast.parse(canonical)
+    return mutate_canonical(canonical_source(source), rng=rng, max_mutants=max_mutants)
+
+
+def mutate_canonical(canonical: str, *, rng: random.Random, max_mutants: int = 8) -> list[Mutation]:
+    """`mutate_function` for code already in canonical form (skips re-canonicalising it). Returns no
+    mutants when `canonical` is not a fixed point of parse + unparse (mutants would differ from it in
+    formatting) or does not parse."""
+    try:
+        tree = ast.parse(canonical)
+    except (SyntaxError, ValueError):
+        return []
+    if ast.unparse(tree) != canonical:
+        return []
     sites = _collect_sites(tree)
     seen = {canonical}
     instructions: set[str] = set()
@@ -222,12 +236,18 @@ def _context(node: ast.AST, parents: list[ast.AST]) -> ast.AST:
     if not isinstance(node, ast.Constant | ast.Name):
         return node
     for parent in reversed(parents):
-        if isinstance(parent, ast.expr) and len(ast.unparse(parent)) <= 60:
+        if isinstance(parent, ast.expr) and _short_one_liner(parent):
             return parent
         if isinstance(parent, ast.stmt):
             return parent
         break
     return node
+
+
+def _short_one_liner(node: ast.expr) -> bool:
+    """Whether the node spans at most 60 characters of one line (positions of the parsed code)."""
+    end_line, end_col = node.end_lineno, node.end_col_offset
+    return end_line == node.lineno and end_col is not None and end_col - node.col_offset <= 60
 
 
 _COMPARE_SWAPS: dict[type[ast.cmpop], tuple[type[ast.cmpop], ...]] = {

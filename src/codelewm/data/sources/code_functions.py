@@ -5,19 +5,24 @@ benchmark-named paths (`eval_guard.is_eval_path`) are skipped as `eval_path`, an
 normalised hash matches a benchmark function as `eval_overlap`. A unit is a run of at most
 `files_per_unit` files of one group (`<group>#<k>`), so a unit's output depends only on the config and
 its id. Each function gets its own `random.Random` seeded by (seed, group, path, qualname), so a
-function's mutants do not depend on what else is in the build.
+function's mutants do not depend on what else is in the build; `function_fraction` < 1 keeps a
+stable hash-selected share of the functions (`sampled_out`). A function whose dedented source does
+not parse on its own (`unparseable_function`) or whose `ast.unparse` form is not a fixed point
+(`unstable_unparse`) is skipped: both sides of every record must be comparable unparse output.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import random
+import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codelewm.code.functions import FunctionSpan, iter_functions, normalised_hash
+from codelewm.code.functions import FunctionSpan, iter_functions
 from codelewm.data.eval_guard import eval_hashes, is_eval_path
 from codelewm.data.sources.files import CodeFile, discover_files, read_code, stdlib_root
 from codelewm.errors import ParseFailureError
@@ -30,6 +35,7 @@ class FunctionInput:
     file: CodeFile
     module: ast.Module  # the parsed file, for capsules
     span: FunctionSpan
+    canonical: str  # `ast.unparse` form of the function, a fixed point of parse + unparse
     rng: random.Random
 
 
@@ -45,6 +51,7 @@ class FunctionUnits:
         max_file_bytes: int,
         seed: int,
         skipped: Counter[str],
+        function_fraction: float = 1.0,
     ) -> None:
         self.roots = list(roots) or [stdlib_root()]
         self.exclude = list(exclude)
@@ -52,6 +59,7 @@ class FunctionUnits:
         self.max_file_bytes = max_file_bytes
         self.seed = seed
         self.skipped = skipped
+        self.function_fraction = function_fraction
         self._units: dict[str, list[CodeFile]] | None = None
 
     def units(self) -> list[str]:
@@ -90,11 +98,40 @@ class FunctionUnits:
                 self.skipped["unparseable_file"] += 1
                 continue
             for span in spans:
-                if normalised_hash(span.source) in guard:
+                key = f"{self.seed}\x1f{file.group}\x1f{file.rel}\x1f{span.qualname}"
+                if not _selected(key, self.function_fraction):
+                    self.skipped["sampled_out"] += 1
+                    continue
+                canonical = self._canonical(span)
+                if canonical is None:
+                    continue
+                if _sha256(canonical) in guard:
                     self.skipped["eval_overlap"] += 1
                     continue
-                rng = random.Random(f"{self.seed}\x1f{file.group}\x1f{file.rel}\x1f{span.qualname}")
-                yield FunctionInput(file, module, span, rng)
+                yield FunctionInput(file, module, span, canonical, random.Random(key))
+
+    def _canonical(self, span: FunctionSpan) -> str | None:
+        try:
+            tree = ast.parse(textwrap.dedent(span.source))
+        except (SyntaxError, ValueError):
+            self.skipped["unparseable_function"] += 1
+            return None
+        canonical = ast.unparse(tree)
+        if ast.unparse(ast.parse(canonical)) != canonical:
+            self.skipped["unstable_unparse"] += 1
+            return None
+        return canonical
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _selected(key: str, fraction: float) -> bool:
+    if fraction >= 1.0:
+        return True
+    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:8])
+    return bucket < fraction * 2**64
 
 
 def body_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:

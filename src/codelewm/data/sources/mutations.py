@@ -6,8 +6,9 @@ Both sides of every record are `ast.unparse` output of the same tree (`canonical
 original and a mutant differ only at the mutated node, never in formatting. Each mutant gives two
 transitions, instruction_kind "template": introduce (original -> mutant, meta direction="introduce")
 and fix (mutant -> original, direction="fix"); meta also carries the operator and location.
-A function with at least `min_pool_size` mutants also gives one same-before pool (`iter_pools`):
-before = the original, members = its introduce transitions, each with its own instruction (P1).
+The introduce transitions of one function share their before, each with its own instruction and a
+distinct after: the build's pool finder (`data/pools.py`) turns every function with >= 3 mutants into
+a same-before pool (P1), so this source yields no pools of its own.
 
 Skip reasons: those of `code_functions` and `sources/files`, plus `too_few_statements`,
 `function_too_long` (over `max_function_chars`, or its capsule would trim the body), `no_mutants`.
@@ -15,7 +16,6 @@ Skip reasons: those of `code_functions` and `sources/files`, plus `too_few_state
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
-from codelewm.data.mutations import Mutation, canonical_source, mutate_function
+from codelewm.data.mutations import Mutation, mutate_canonical
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.sources.code_functions import (
     FunctionInput,
@@ -33,7 +33,7 @@ from codelewm.data.sources.code_functions import (
     function_node,
 )
 from codelewm.data.transition import new_transition
-from codelewm.records import PoolMember, SameBeforePool, TransitionRecord
+from codelewm.records import TransitionRecord
 
 
 class MutationsConfig(SourceConfig):
@@ -41,8 +41,8 @@ class MutationsConfig(SourceConfig):
     code: list[Path] = Field(default_factory=list, description="roots; empty = the stdlib")
     exclude: list[str] = Field(default_factory=list, description="fnmatch patterns on paths")
     seed: int = 0
+    function_fraction: float = Field(default=1.0, gt=0.0, le=1.0)
     mutants_per_function: int = Field(default=4, ge=1)
-    min_pool_size: int = Field(default=3, ge=2)
     min_statements: int = Field(default=2, ge=1)
     max_function_chars: int = 4_000
     files_per_unit: int = Field(default=16, ge=1)
@@ -64,28 +64,21 @@ class MutationsSource:
             max_file_bytes=config.max_file_bytes,
             seed=config.seed,
             skipped=self.skipped,
+            function_fraction=config.function_fraction,
         )
-        self._pools: dict[str, list[SameBeforePool]] = {}
 
     def units(self) -> list[str]:
         return self._functions.units()
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
-        pools: list[SameBeforePool] = []
-        self._pools[unit] = pools
         for item in self._functions.functions(unit):
-            yield from self._function_transitions(item, pools)
+            yield from self._function_transitions(item)
 
-    def iter_pools(self, unit: str) -> Iterator[SameBeforePool]:
-        yield from self._pools.pop(unit, [])
-
-    def _function_transitions(
-        self, item: FunctionInput, pools: list[SameBeforePool]
-    ) -> Iterator[TransitionRecord]:
+    def _function_transitions(self, item: FunctionInput) -> Iterator[TransitionRecord]:
         original = self._original(item)
         if original is None:
             return
-        mutants = mutate_function(
+        mutants = mutate_canonical(
             original, rng=item.rng, max_mutants=self.config.mutants_per_function
         )
         if not mutants:
@@ -102,21 +95,17 @@ class MutationsSource:
         if "body" in capsule.truncated:
             self.skipped["function_too_long"] += 1
             return
-        introduced: list[TransitionRecord] = []
         for mutant in mutants:
             forward = self._record(item, original, mutant, "introduce", capsule.context)
             backward = self._record(item, original, mutant, "fix", capsule.context)
             forward.truncated.extend(capsule.truncated)
             backward.truncated.extend(capsule.truncated)
-            introduced.append(forward)
             yield forward
             yield backward
-        if len(introduced) >= self.config.min_pool_size:
-            pools.append(same_before_pool(introduced))
 
     def _original(self, item: FunctionInput) -> str | None:
         """The canonical function, or None (counted) when it is too small or too long."""
-        original = canonical_source(item.span.source)
+        original = item.canonical
         if len(original) > self.config.max_function_chars:
             self.skipped["function_too_long"] += 1
             return None
@@ -148,31 +137,3 @@ class MutationsSource:
             license=item.file.license,
             meta={"direction": direction, "op": mutant.op, "location": mutant.location},
         )
-
-
-def same_before_pool(records: list[TransitionRecord]) -> SameBeforePool:
-    """One pool from transitions that share their before (their first record names the pool)."""
-    first = records[0]
-    digest = hashlib.sha256(
-        "\x1f".join([first.source, first.group, first.path, first.symbol, first.before]).encode(
-            "utf-8", "surrogatepass"
-        )
-    )
-    return SameBeforePool(
-        pool_id=f"{first.source}-{digest.hexdigest()[:24]}",
-        source=first.source,
-        group=first.group,
-        path=first.path,
-        symbol=first.symbol,
-        before=first.before,
-        context=first.context,
-        members=[
-            PoolMember(
-                transition_id=r.transition_id,
-                instruction=r.instruction,
-                instruction_kind=r.instruction_kind,
-                after=r.after,
-            )
-            for r in records
-        ],
-    )
