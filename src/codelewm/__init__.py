@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("codelewm")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["Reranker", "__version__", "load_scorer"]
+
+# Imported on first use so `import codelewm` stays light (no torch until a model is loaded);
+# `__init__.pyi` gives type checkers the real signatures.
+_LAZY = {
+    "load_scorer": "codelewm.scoring.load",
+    "Reranker": "codelewm.scoring.reranker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'codelewm' has no attribute {name!r}")

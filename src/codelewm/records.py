@@ -164,7 +164,10 @@ class ScoreRecord(Record):
     no_action_energy: float | None = None
     action_gain: float | None = Field(default=None, description="no_action_energy - energy")
     consensus: float | None = None
-    baseline_scores: dict[str, float] = Field(default_factory=dict)
+    baseline_scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="each baseline's score, HIGHER = better (the negated baseline energy)",
+    )
     validity: Validity
     after_code: str | None = Field(
         default=None, description="the candidate after-state that was scored"

@@ -1,0 +1,83 @@
+"""`load_scorer`: a `Reranker` over a checkpoint directory, or over the default model shipped in the package.
+
+Loading goes through the checkpoint trust gate (`scoring/checkpoint.py`): manifest present, every
+file's sha256 and size as listed, safetensors only, a config this version reads. Any failure is a
+`CheckpointError` (CLI exit 5) with a remediation. There is no fallback: when no checkpoint loads,
+nothing scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from codelewm.errors import CheckpointError, InputError
+from codelewm.scoring.reranker import Reranker
+
+DEFAULT_MODEL_DIR: Final = Path(__file__).resolve().parents[1] / "assets" / "default_model"
+DEFAULT_MODEL_REMEDIATION: Final = (
+    "Pass a checkpoint directory (`load_scorer(path)`, `--checkpoint DIR`) written by "
+    "`codelewm train`, or install a build of codelewm that ships the default model."
+)
+
+
+def default_model_path() -> Path:
+    """Where the default model lives inside the installed package (it may be absent)."""
+    return DEFAULT_MODEL_DIR
+
+
+def resolve_checkpoint(path: Path | str | None) -> Path:
+    """The checkpoint directory to load: `path`, or the shipped default model."""
+    if path is not None:
+        return Path(path)
+    default = default_model_path()
+    if not (default / "manifest.json").is_file():
+        raise CheckpointError(
+            f"no default model is shipped in this build (looked in {default})",
+            remediation=DEFAULT_MODEL_REMEDIATION,
+        )
+    return default
+
+
+def check_device(device: str) -> str:
+    """`device` when this machine has it; InputError (exit 2) otherwise."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as exc:
+        raise InputError(
+            f"unknown device {device!r}", remediation="Use 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(
+            f"device {device!r} was asked for, but CUDA is not available on this machine",
+            remediation="Use --device cpu.",
+        )
+    if parsed.type not in {"cpu", "cuda"}:
+        raise InputError(f"device {device!r} is not supported", remediation="Use 'cpu' or 'cuda'.")
+    return device
+
+
+def load_scorer(
+    path: Path | str | None = None, *, device: str = "cpu", batch_size: int = 64
+) -> Reranker:
+    """A `Reranker` over the checkpoint at `path` (None = the default model shipped in the package).
+
+    Raises `CheckpointError` when the checkpoint is absent, fails the trust gate or does not fit this
+    version, and `InputError` for a device this machine does not have.
+    """
+    directory = resolve_checkpoint(path)
+    check_device(device)
+    if not directory.exists():
+        raise CheckpointError(
+            f"checkpoint directory {str(directory)!r} does not exist",
+            remediation=DEFAULT_MODEL_REMEDIATION,
+        )
+    from codelewm.scoring.world_model import WorldModelScorer
+
+    scorer = WorldModelScorer.from_checkpoint(directory, device=device, batch_size=batch_size)
+    warnings = []
+    if scorer.calibrator is None:
+        warnings.append("the checkpoint has no calibrator: final_score = -energy")
+    return Reranker(scorer, warnings=warnings)
