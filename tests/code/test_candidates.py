@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from pathlib import Path
@@ -198,3 +199,26 @@ def test_call_level_problems_raise(tmp_path: Path) -> None:
 )
 def test_looks_like_patch(text: str, expected: bool) -> None:
     assert looks_like_patch(text) is expected
+
+
+def test_unreadable_file_is_kept_and_unlistable_directory_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "locked.py", GOOD)
+    (tmp_path / "d").mkdir()
+
+    def denied(*args: object, **kwargs: object) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "open", denied)
+    loaded = load_candidate_file(path, before=BEFORE)
+    assert loaded.error is not None and loaded.error.error_type == "CandidateRefusedError"
+    assert loaded.error.message.endswith("locked.py' cannot be read: Permission denied")
+    assert loaded.error.remediation == "Check the file's permissions."
+
+    def unlistable(self: Path) -> list[Path]:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "iterdir", unlistable)
+    with pytest.raises(InputError, match=r"cannot be read: .*Permission denied"):
+        load_candidates([tmp_path / "d"], before=BEFORE)

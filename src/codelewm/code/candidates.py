@@ -161,12 +161,15 @@ def candidate_files(paths: Sequence[Path]) -> list[Path]:
     """Files named directly, plus the candidate files of each directory (see the module doc)."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            files.extend(_directory_entries(path))
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        else:
-            raise InputError(f"candidate path {str(path)!r} does not exist")
+        try:
+            if path.is_dir() and not path.is_symlink():
+                files.extend(_directory_entries(path))
+            elif path.exists() or path.is_symlink():
+                files.append(path)
+            else:
+                raise InputError(f"candidate path {str(path)!r} does not exist")
+        except OSError as exc:
+            raise InputError(f"candidate path {str(path)!r} cannot be read: {exc}") from exc
     return files
 
 

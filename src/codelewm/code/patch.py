@@ -125,7 +125,11 @@ def _the_one_section(sections: list[FileSection], before_path: str | None) -> Fi
             f"patch edits {len(sections)} files: {listed}; a candidate may edit only the before",
             remediation="Give a diff of the before file only.",
         )
-    others = [s for s in sections if not all(names_before(n, before_path) for n in s.names)]
+    others = [
+        s
+        for s in sections
+        if not all(names_before(n, before_path) for n in s.names if n != DEV_NULL)
+    ]
     if not others:
         raise PatchRefusedError(
             f"patch has {len(sections)} sections for the before {before_path!r}; give one",

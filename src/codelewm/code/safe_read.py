@@ -23,8 +23,8 @@ _FLAGS = (
 
 
 def read_capped(path: Path, *, max_bytes: int) -> bytes:
-    """The file's bytes. InputError when it does not exist or cannot be opened;
-    CandidateRefusedError when it is a symlink, not a regular file, or larger than `max_bytes`."""
+    """The file's bytes. InputError when it does not exist; CandidateRefusedError when it is a
+    symlink, not a regular file, larger than `max_bytes`, or cannot be read."""
     if path.is_symlink():
         raise _symlink(path)
     try:
@@ -32,19 +32,26 @@ def read_capped(path: Path, *, max_bytes: int) -> bytes:
     except FileNotFoundError as exc:
         raise InputError(f"candidate {str(path)!r} does not exist") from exc
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _symlink(path) from exc
-        raise InputError(f"candidate {str(path)!r} cannot be read: {exc.strerror}") from exc
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise CandidateRefusedError(f"candidate {str(path)!r} is not a regular file")
-        data = handle.read(max_bytes + 1)
+        raise (_symlink(path) if exc.errno == errno.ELOOP else _unreadable(path, exc)) from exc
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CandidateRefusedError(f"candidate {str(path)!r} is not a regular file")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
     if len(data) > max_bytes:
         raise CandidateRefusedError(
             f"candidate {str(path)!r} is over the size limit of {max_bytes:,} bytes"
         )
     return data
+
+
+def _unreadable(path: Path, exc: OSError) -> CandidateRefusedError:
+    return CandidateRefusedError(
+        f"candidate {str(path)!r} cannot be read: {exc.strerror}",
+        remediation="Check the file's permissions.",
+    )
 
 
 def _symlink(path: Path) -> CandidateRefusedError:
