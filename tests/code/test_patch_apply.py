@@ -182,3 +182,13 @@ def test_git_format_patch_email_applies(git: GitRepo) -> None:
     assert email.startswith("From ") and "\n--- not a header, just prose\n" in email
     assert "\n-- \n" in email  # the signature separator after the last hunk
     assert apply_patch(BEFORE, email, before_path="pkg/mod.py") == AFTER
+
+
+def test_crlf_git_diff_with_crlf_headers(git: GitRepo) -> None:
+    before, after = BEFORE.replace("\n", "\r\n"), AFTER.replace("\n", "\r\n")
+    git.write("mod.py", before)
+    git.commit("mod.py")
+    git.write("mod.py", after)
+    diff = git("-c", "core.autocrlf=false", "diff").replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    assert diff.startswith("diff --git a/mod.py b/mod.py\r\n")
+    assert apply_patch(before, diff, before_path="mod.py") == after

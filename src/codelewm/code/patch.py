@@ -59,10 +59,9 @@ def _with_header_for_bare_hunks(lines: list[str]) -> tuple[list[str], list[int]]
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None or not lines[first].startswith("@@"):
         return lines, numbers
-    header = ["--- \n", "+++ \n"]
-    return lines[:first] + header + lines[first:], numbers[:first] + [first + 1] * 2 + numbers[
-        first:
-    ]
+    parsed = [*lines[:first], "--- \n", "+++ \n", *lines[first:]]
+    at = first + 1  # the added header lines take the number of the first hunk line
+    return parsed, [*numbers[:first], at, at, *numbers[first:]]
 
 
 def decode_patch(patch_text: str | bytes) -> str:
