@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import warnings
 from pathlib import Path
 
 from codelewm.code.validity import MAX_CHECK_CHARS, check_validity, static_check
@@ -95,3 +96,9 @@ def test_nothing_is_executed(tmp_path: Path) -> None:
     code = f"open({str(marker)!r}, 'w').write('x')\nimport os\nos.system('touch {marker}')\n"
     assert check_validity(code).parses is True
     assert not marker.exists()
+
+
+def test_parser_warnings_do_not_escape() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_validity('x = "\\d"\n') == Validity(parses=True, applies=True)

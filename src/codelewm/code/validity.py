@@ -9,6 +9,7 @@ parses but is too deep for pyflakes keeps `parses=True` with no names and says t
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,7 +38,9 @@ def static_check(code: str, *, filename: str = "<candidate>") -> StaticCheck:
     if len(code) > MAX_CHECK_CHARS:
         return _unparsable(f"{len(code):,} characters, over the limit of {MAX_CHECK_CHARS:,}")
     try:
-        tree = ast.parse(code, filename=filename)
+        with warnings.catch_warnings():  # e.g. invalid escapes: about the candidate, not for stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code, filename=filename)
     except SyntaxError as exc:
         return _unparsable(f"SyntaxError: {exc.msg} (line {exc.lineno}, column {exc.offset})")
     except ValueError as exc:  # Python 3.11 reports NUL bytes as ValueError
