@@ -59,7 +59,7 @@ def static_check(code: str, *, filename: str = "<candidate>") -> StaticCheck:
 
 def undefined_names(tree: ast.Module, *, filename: str = "<candidate>") -> list[str]:
     """Names pyflakes reports as undefined, each once, in the order of their first use."""
-    found = checker.Checker(tree, filename=filename)
+    found = checker.Checker(tree, filename=filename, withDoctest=False)  # not PYFLAKES_DOCTEST
     reports = sorted(
         (m for m in found.messages if isinstance(m, messages.UndefinedName)),
         key=lambda m: (m.lineno, m.col),
