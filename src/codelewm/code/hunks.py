@@ -4,7 +4,8 @@ Policy (what `patch` does without fuzz): hunks apply in order and never overlap.
 and removed lines must equal consecutive lines of the before exactly (line endings other than the
 final `\\n` included). A hunk is first tried where its header says, shifted by the offset the
 previous hunk needed; failing that, every other position after the previous hunk is tried, nearest
-first and later before earlier on a tie. Context lines are never dropped (no fuzz).
+first and later before earlier on a tie, within a patch-wide budget (`hunk_search`). Context lines
+are never dropped (no fuzz).
 
 End of file: `\\ No newline at end of file` after a removed or context line says the before lacks a
 final newline, after an added or context line that the after lacks one. When the last hunk reaches
