@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -166,6 +168,16 @@ def test_output_is_redacted(fast: Limits) -> None:
 
 
 @pytest.fixture
+def private_dir() -> Iterator[Path]:
+    """A directory outside /tmp that only the caller may write (under its home directory)."""
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    directory = home / ".cache" / f"codelewm-sandbox-test-{uuid.uuid4().hex}"
+    directory.mkdir(parents=True)
+    yield directory
+    shutil.rmtree(directory)
+
+
+@pytest.fixture
 def planted(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "keep" / "planted.txt"
     target.parent.mkdir()
@@ -188,13 +200,12 @@ def test_write_inside_the_workdir_is_allowed(fast: Limits) -> None:
 
 
 def test_write_outside_is_blocked_by_the_uid_without_the_hook(
-    fast: Limits, tmp_path: Path, require: Callable[[str], None]
+    fast: Limits, private_dir: Path, require: Callable[[str], None]
 ) -> None:
     require("uid_drop")
-    target = tmp_path / "written.txt"
-    result = run_candidate(
-        f"open({str(target)!r}, 'w').write('x')", tests="", limits=fast, policy=NO_HOOK
-    )
+    target = private_dir / "written.txt"
+    program = f"open({str(target)!r}, 'w').write('x')"
+    result = run_candidate(program, tests="", limits=fast, policy=NO_HOOK)
     assert result.status is ExecutionStatus.ERROR
     assert result.detail.startswith("PermissionError: [Errno 13] Permission denied")
     assert not target.exists()
@@ -236,14 +247,45 @@ def test_deleting_outside_the_workdir_is_denied(
 
 
 def test_deleting_is_blocked_by_the_uid_without_the_hook(
-    fast: Limits, planted: Path, require: Callable[[str], None]
+    fast: Limits, private_dir: Path, require: Callable[[str], None]
 ) -> None:
     require("uid_drop")
+    planted = private_dir / "planted.txt"
+    planted.write_text("precious", encoding="utf-8")
     program = f"import os\nos.remove({str(planted)!r})\n"
     result = run_candidate(program, tests="", limits=fast, policy=NO_HOOK)
     assert result.status is ExecutionStatus.ERROR
     assert result.detail.startswith("PermissionError: [Errno 13] Permission denied")
     assert planted.read_text(encoding="utf-8") == "precious"
+
+
+def test_private_tmp_keeps_a_ctypes_write_off_the_host(
+    fast: Limits, require: Callable[[str], None]
+) -> None:
+    require("private_tmp")
+    target = Path("/tmp") / f"codelewm-escape-{uuid.uuid4().hex}"
+    program = (
+        "import ctypes, os\n"
+        f"fd = ctypes.CDLL(None).open({str(target).encode()!r}, os.O_WRONLY | os.O_CREAT, 0o644)\n"
+        "assert fd >= 0, fd\n"
+    )
+    try:
+        result = run_candidate(program, tests="", limits=fast)
+        assert result.status is ExecutionStatus.PASSED  # it wrote to the run's own tmpfs
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def test_private_tmp_caps_disk_use(fast: Limits, require: Callable[[str], None]) -> None:
+    require("private_tmp")
+    program = (
+        "with open('big', 'wb') as f:\n    for _ in range(32):\n        f.write(b'x' * 2**20)\n"
+    )
+    limits = fast.model_copy(update={"disk_mb": 4, "file_size_mb": 64})
+    result = run_candidate(program, tests="", limits=limits)
+    assert result.status is ExecutionStatus.ERROR
+    assert result.detail == "OSError: [Errno 28] No space left on device"
 
 
 def test_swallowed_denial_is_still_a_violation(fast: Limits, planted: Path) -> None:
@@ -351,5 +393,39 @@ def test_parent_environment_is_hidden_by_the_os_without_the_hook(
     )
     result = run_candidate(program, tests="", limits=fast, policy=NO_HOOK)
     assert result.status is ExecutionStatus.PASSED
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["1", "2"]
+    pids = [line.split()[0] for line in result.stdout.splitlines()]
+    assert pids[0] == "1"
+    assert len(pids) == 2  # init and the harness: nothing of the host
     assert marker not in result.stdout
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("program", "detail"),
+    [
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "killed by SIGKILL"),
+        ("import ctypes\nctypes.string_at(0)\n", "killed by SIGSEGV"),
+    ],
+    ids=["sigkill", "segfault"],
+)
+def test_death_by_signal_is_killed(fast: Limits, program: str, detail: str) -> None:
+    result = run_candidate(program, tests="assert True", limits=fast)
+    assert result.status is ExecutionStatus.KILLED
+    assert result.detail == detail
+
+
+def test_signals_to_other_processes_are_denied(fast: Limits) -> None:
+    result = run_candidate("import os\nos.kill(1, 9)\n", tests="", limits=fast)
+    assert result.status is ExecutionStatus.POLICY_VIOLATION
+    assert result.violations == ["os.kill 1 (signals to other processes are denied)"]
+
+
+def test_sqlite_database_outside_the_workdir_is_denied(fast: Limits, tmp_path: Path) -> None:
+    target = tmp_path / "x.db"
+    inside = run_candidate("import sqlite3\nsqlite3.connect('ok.db').close()\n", tests="")
+    outside = run_candidate(f"import sqlite3\nsqlite3.connect({str(target)!r})\n", tests="")
+    assert inside.status is ExecutionStatus.PASSED
+    assert outside.status is ExecutionStatus.POLICY_VIOLATION
+    assert not target.exists()

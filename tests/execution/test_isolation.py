@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -18,6 +19,8 @@ def test_launchers_are_ordered_strongest_first(monkeypatch: pytest.MonkeyPatch) 
     names = [launcher.name for launcher in isolation.candidate_launchers()]
     if os.geteuid() == 0:
         assert names == [
+            "namespaces+tmpfs+uid_drop",  # the sandbox uid starts the interpreter
+            "namespaces+tmpfs+uid_drop",  # ... only with CAP_DAC_READ_SEARCH
             "namespaces+uid_drop",
             "namespaces+uid_drop",
             "uid_drop",
@@ -26,7 +29,23 @@ def test_launchers_are_ordered_strongest_first(monkeypatch: pytest.MonkeyPatch) 
             "plain",
         ]
     else:
-        assert names == ["user_namespaces", "plain"]
+        assert names == ["user_namespaces+tmpfs", "user_namespaces", "plain"]
+
+
+def test_the_strongest_launcher_is_chosen_where_the_kernel_allows_it() -> None:
+    tools = [shutil.which(name) for name in ("unshare", "setpriv", "sh", "mount")]
+    if not all(tools):
+        pytest.skip("util-linux tools missing")
+    allowed = subprocess.run(
+        [str(tools[0]), *(["--user", "--map-root-user"] if os.geteuid() else []), "--net", "true"],
+        capture_output=True,
+        check=False,
+    )
+    if allowed.returncode != 0:
+        pytest.skip("this kernel refuses namespaces")
+    launcher = isolation.select_launcher(sys.executable)
+    assert launcher.name == isolation.candidate_launchers()[0].name
+    assert "private_tmp" in launcher.isolation
 
 
 def test_without_unshare_or_setpriv_only_the_plain_launcher_is_left(

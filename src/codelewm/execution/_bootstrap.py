@@ -1,7 +1,8 @@
 """The harness that runs inside the sandbox child: limits, audit hook, candidate, tests, one report.
 
-Executed as a script by `sandbox.py` (`python -s -P -B [-S] _bootstrap.py SPEC_PATH RESULT_FD`), never
-imported by the parent, so it uses the standard library only. It reads and deletes the spec file, then:
+Executed as a script by `sandbox.py` (`python -s -P -B [-S] _bootstrap.py SPEC_FD RESULT_FD`), never
+imported by the parent, so it uses the standard library only. It reads the spec from an inherited,
+unlinked file and closes it, then:
 
 - as pid 1 of a fresh pid namespace it forks once and stays the namespace's init: it reaps every
   orphan and, when the harness child ends, reports the child's exit status on the result channel
@@ -79,7 +80,9 @@ _PATH_EVENTS: dict[str, tuple[tuple[int, int], ...]] = {
     "shutil.move": ((0, -1), (1, -1)),
     "shutil.chown": ((0, -1),),
     "shutil.unpack_archive": ((1, -1),),
+    "sqlite3.connect": ((0, -1),),
 }
+_SIGNAL_EVENTS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill"})
 
 
 class Channel:
@@ -144,12 +147,23 @@ class Guard:
             return f"{event} (denied)"
         if event == "open":
             return self._check_open(args)
+        if event in _SIGNAL_EVENTS and not self.allow_subprocess and not self._own(event, args):
+            return f"{event} {args[0]} (signals to other processes are denied)"
         for path_index, fd_index in _PATH_EVENTS.get(event, ()):
             dir_fd = args[fd_index] if 0 <= fd_index < len(args) else None
             path = _resolve(args[path_index], dir_fd) if path_index < len(args) else None
             if path is not None and not _inside(path, self.write_roots):
                 return f"{event} {path} (outside the working directory)"
         return None
+
+    @staticmethod
+    def _own(event: str, args: tuple[Any, ...]) -> bool:
+        target = args[0] if args else None
+        if event == "os.killpg":
+            return target == os.getpgid(0)
+        if event == "signal.pthread_kill":
+            return True  # threads of this process
+        return target in (0, os.getpid())
 
     def _check_open(self, args: tuple[Any, ...]) -> str | None:
         path = _resolve(args[0], None)
@@ -285,10 +299,10 @@ def _init(child: int, channel: Channel) -> NoReturn:
 
 
 def main() -> NoReturn:
-    spec_path, fd = sys.argv[1], int(sys.argv[2])
-    with open(spec_path, encoding="utf-8") as handle:
-        spec: dict[str, Any] = json.load(handle)
-    os.remove(spec_path)
+    spec_fd, fd = int(sys.argv[1]), int(sys.argv[2])
+    with os.fdopen(spec_fd, "rb") as handle:
+        spec: dict[str, Any] = json.loads(handle.read())
+    os.set_inheritable(fd, False)
     channel = Channel(fd)
     if os.getpid() == 1:
         child = os.fork()

@@ -37,6 +37,9 @@ class Limits(BaseModel):
     cpu_s: int = Field(default=5, ge=1, description="RLIMIT_CPU soft limit (hard = soft + 1)")
     memory_mb: int = Field(default=1024, ge=64, description="RLIMIT_AS (address space)")
     file_size_mb: int = Field(default=16, ge=1, description="RLIMIT_FSIZE")
+    disk_mb: int = Field(
+        default=64, ge=1, description="size of the run's private tmpfs /tmp (where it applies)"
+    )
     max_processes: int = Field(
         default=16, ge=1, description="processes and threads the candidate may add (RLIMIT_NPROC)"
     )

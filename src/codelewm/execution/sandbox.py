@@ -1,34 +1,37 @@
 """Run untrusted candidate code against its tests, one child process per run.
 
-What a run gets (each layer that applied is listed in `ExecutionResult.isolation`):
+What a run gets (each layer that applied is listed in `ExecutionResult.isolation`, each known
+weakness of the run in `ExecutionResult.caveats`):
 
 - `process_group`: its own session; on the wall-clock limit SIGTERM to the whole group, a grace
   period, then SIGKILL; stragglers of the group are killed when the child exits.
 - `rlimits`: CPU time, address space, file size, open files, no core files, and process count.
-- `tmp_cwd`: a fresh private working directory (also HOME and TMPDIR), removed afterwards.
+- `tmp_cwd`: a fresh working directory (also HOME and TMPDIR), gone afterwards.
 - `scrubbed_env`: an allowlisted environment (PATH, locale, PYTHONHASHSEED=0, thread counts); nothing
   of the caller's environment reaches the child, so no API keys.
-- `netns`, `pidns`, `mountns_proc`, `uid_drop`, `no_new_privs`, `userns`: OS isolation where this
-  machine allows it (see `isolation.py`): no network at all, every process of the run dies with its
-  pid namespace, a /proc that shows only the run, a fresh unprivileged uid (so RLIMIT_NPROC is a real
-  limit and root-owned files are read-only).
+- OS layers where this machine allows them (see `isolation.py`): `netns` (no network at all),
+  `pidns` (every process of the run dies with it), `mountns_proc` (a /proc that shows only the run),
+  `private_tmp` (fresh size-capped tmpfs over /tmp, /var/tmp, /dev/shm, holding the working
+  directory), `uid_drop` (a fresh unprivileged uid: RLIMIT_NPROC becomes a real limit and
+  root-owned files read-only), `no_new_privs`, `userns`.
 - `audit_hook`: a `sys.addaudithook` hook in the child denies sockets (connect, bind, sendto, name
-  lookups), process creation (unless `Policy.allow_subprocess`), writes, renames, deletions and
-  permission changes outside the working directory, and reads under private locations (home
-  directories, /etc/shadow, /etc/ssh); any denial makes the run a `policy_violation`.
+  lookups), process creation and signals to other processes (unless `Policy.allow_subprocess`),
+  writes, renames, deletions and permission changes outside the working directory, and reads of
+  private locations (home directories, /etc/shadow, /etc/ssh, other processes' environments); any
+  denial makes the run a `policy_violation`.
 
 What it does NOT protect against:
 
 - Kernel exploits and container escapes: this is not a VM; every layer shares the host kernel.
-- ctypes or a C extension: they bypass the audit hook entirely (direct syscalls). Where no OS layer
-  applies (`isolation` lacks `netns` / `uid_drop`), such code can reach the network and write any
-  file the caller can write.
-- Reading files: with `uid_drop` the child can read world-readable files (and with the
-  CAP_DAC_READ_SEARCH caveat, any file) through a bypass of the audit hook; without `mountns_proc`
-  it sees other processes' command lines in /proc.
-- Writes to other world-writable places (/tmp, /dev/shm) through ctypes, or through `os.open` with a
-  `dir_fd` (the audit event carries no dir_fd); and resource use that rlimits do not cover (disk
-  space beyond RLIMIT_FSIZE per file, inodes, CPU caches and other side channels).
+- ctypes or a C extension: they bypass the audit hook entirely (direct syscalls). Then only the OS
+  layers hold; where they are missing (see `caveats`), such code can reach the network and write
+  any file the caller can write.
+- Reading files: the child can read world-readable files through a bypass of the audit hook (with
+  the CAP_DAC_READ_SEARCH caveat: any file); without `mountns_proc` it sees other processes'
+  command lines in /proc.
+- Without `private_tmp`: writes to world-writable host places (/tmp, /dev/shm) through ctypes or
+  through `os.open` with a `dir_fd` (the audit event carries no dir_fd), and no cap on disk use
+  beyond RLIMIT_FSIZE per file. Inodes, CPU caches and other side channels are never covered.
 - Hostile Python in the same interpreter: the harness and the audit hook live in the candidate's
   process, so deliberately hostile code can find them (e.g. through `gc`), switch the hook's checks
   off or fake the result channel; only the OS layers hold against it. The early-exit checks stop
@@ -57,7 +60,7 @@ from typing import Any
 from codelewm.artifacts.redact import redact
 from codelewm.errors import ExecutionError
 from codelewm.execution.config import Limits, Policy, TestKind
-from codelewm.execution.isolation import Launcher, select_launcher
+from codelewm.execution.isolation import PRIVATE_WORKDIR, Launcher, select_launcher
 from codelewm.execution.result import ExecutionResult, ExecutionStatus
 from codelewm.execution.supervise import ChildRun, run_child
 
@@ -167,25 +170,44 @@ def _launcher_for(policy: Policy) -> tuple[str, Launcher]:
 def _run_once(job: SandboxJob, limits: Limits, policy: Policy) -> ExecutionResult:
     python, launcher = _launcher_for(policy)
     uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if launcher.drops_uid else os.getuid()
-    workdir = tempfile.mkdtemp(prefix="codelewm-sandbox-")
     try:
-        if launcher.drops_uid:
-            os.chown(workdir, uid, uid)
-        spec_path = _write_spec(workdir, uid, _spec(job, workdir, limits, policy, launcher))
-        argv = [*launcher.argv(uid), python, *_python_flags(policy), str(_BOOTSTRAP), spec_path]
-        child = run_child(
-            argv,
-            cwd=workdir,
-            env=_environment(workdir, policy),
-            wall_s=limits.wall_s,
-            grace_s=limits.grace_s,
-            output_cap=limits.max_output_bytes,
-        )
+        with _workdir(launcher, uid) as (workdir, host_cwd), tempfile.TemporaryFile() as spec:
+            spec.write(json.dumps(_spec(job, workdir, limits, policy, launcher)).encode("utf-8"))
+            spec.seek(0)
+            prefix = launcher.argv(uid=uid, workdir=workdir, disk_mb=limits.disk_mb)
+            flags = _python_flags(policy)
+            child = run_child(
+                [*prefix, python, *flags, str(_BOOTSTRAP), str(spec.fileno())],
+                cwd=host_cwd,
+                env=_environment(workdir, policy),
+                pass_fds=(spec.fileno(),),
+                wall_s=limits.wall_s,
+                grace_s=limits.grace_s,
+                output_cap=limits.max_output_bytes,
+            )
     finally:
         if launcher.drops_uid and not launcher.pid_namespace:
             _kill_uid(uid)
-        shutil.rmtree(workdir, onerror=_make_removable)
     return _result(job, child, launcher, limits, policy)
+
+
+@contextlib.contextmanager
+def _workdir(launcher: Launcher, uid: int) -> Iterator[tuple[str, str]]:
+    """(the working directory as the child sees it, the directory the launcher starts in).
+
+    With `private_tmp` the launcher's stage creates it on the run's own tmpfs, which vanishes with
+    the mount namespace; otherwise it is a fresh host directory, removed afterwards.
+    """
+    if launcher.private_tmp:
+        yield PRIVATE_WORKDIR, "/"
+        return
+    host = tempfile.mkdtemp(prefix="codelewm-sandbox-")
+    try:
+        if launcher.drops_uid:
+            os.chown(host, uid, uid)
+        yield host, host
+    finally:
+        shutil.rmtree(host, onerror=_make_removable)
 
 
 def _python_flags(policy: Policy) -> list[str]:
@@ -248,15 +270,6 @@ def _home_dirs() -> list[str]:
         return [pwd.getpwuid(os.getuid()).pw_dir]
     except KeyError:
         return []
-
-
-def _write_spec(workdir: str, uid: int, spec: dict[str, Any]) -> str:
-    path = os.path.join(workdir, ".codelewm-spec.json")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(spec, handle)
-    if uid != os.getuid():
-        os.chown(path, uid, uid)
-    return path
 
 
 def _result(

@@ -50,7 +50,13 @@ def _messages(channel: StreamCapture) -> list[dict[str, Any]]:
 
 
 def _start(
-    argv: Sequence[str], *, cwd: str, env: dict[str, str], out: int, err: int, channel: int
+    argv: Sequence[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    out: int,
+    err: int,
+    pass_fds: tuple[int, ...],
 ) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
@@ -60,7 +66,7 @@ def _start(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            pass_fds=(channel,),
+            pass_fds=pass_fds,
             start_new_session=True,
         )
     except OSError as exc:
@@ -88,11 +94,13 @@ def run_child(
     *,
     cwd: str,
     env: dict[str, str],
+    pass_fds: tuple[int, ...] = (),
     wall_s: float,
     grace_s: float,
     output_cap: int,
 ) -> ChildRun:
-    """Run `argv_before_fd + [channel fd]`; never leaves a process of its group behind."""
+    """Run `argv_before_fd + [result channel fd]` with `pass_fds` inherited; never leaves a
+    process of its group behind."""
     pipes = [os.pipe() for _ in range(3)]
     (out_r, out_w), (err_r, err_w), (chan_r, chan_w) = pipes
     captures = (StreamCapture(output_cap), StreamCapture(output_cap), StreamCapture(_CHANNEL_CAP))
@@ -100,7 +108,8 @@ def run_child(
     started = time.monotonic()
     try:
         argv = [*argv_before_fd, str(chan_w)]
-        proc = _start(argv, cwd=cwd, env=env, out=out_w, err=err_w, channel=chan_w)
+        fds = (*pass_fds, chan_w)
+        proc = _start(argv, cwd=cwd, env=env, out=out_w, err=err_w, pass_fds=fds)
     except ExecutionError:
         drain.close()
         raise
