@@ -54,6 +54,7 @@ class PackStats(BaseModel):
     dropped: dict[str, int] = {}
     pool_sizes: dict[str, int] = {}
     sandbox_runs: int = 0
+    flaky: int = 0
     statuses: dict[str, int] = {}
 
 
@@ -98,9 +99,8 @@ def build_task_pool(
         return _drop(stats, "reference does not parse")
     statuses = _label(label, [_job(task, r) for r in references], stats)
     if any(s is not ExecutionStatus.PASSED for s in statuses):
-        return _drop(
-            stats, "reference fails its tests: " + ",".join(sorted({s.value for s in statuses}))
-        )
+        bad = {s.value if s else "flaky" for s in statuses if s is not ExecutionStatus.PASSED}
+        return _drop(stats, "reference fails its tests: " + ",".join(sorted(bad)))
     mutants = _mutants(references, seed=_seed(task.task_id, seed))
     failing: list[tuple[str, str]] = []
     for start in range(0, len(mutants), LABEL_CHUNK):  # stop labelling once enough fail
@@ -134,7 +134,30 @@ def _mutants(references: list[str], *, seed: int) -> list[tuple[str, str]]:
     return out
 
 
-def _label(label: Labeller, jobs: list[SandboxJob], stats: PackStats) -> list[ExecutionStatus]:
+CONFIRM = {
+    ExecutionStatus.ERROR,
+    ExecutionStatus.KILLED,
+    ExecutionStatus.MEMORY,
+    ExecutionStatus.TIMEOUT,
+}
+
+
+def _label(
+    label: Labeller, jobs: list[SandboxJob], stats: PackStats
+) -> list[ExecutionStatus | None]:
+    """Statuses of `jobs`; a run that ended in error/timeout/killed/memory is run once more (a real
+    failure repeats, a hiccup of the machine does not), and a job whose two runs disagree is None
+    (flaky: kept out of every pool)."""
+    statuses: list[ExecutionStatus | None] = list(_run(label, jobs, stats))
+    again = [i for i, s in enumerate(statuses) if s in CONFIRM]
+    for i, second in zip(again, _run(label, [jobs[i] for i in again], stats), strict=True):
+        if second != statuses[i]:
+            statuses[i] = None
+            stats.flaky += 1
+    return statuses
+
+
+def _run(label: Labeller, jobs: list[SandboxJob], stats: PackStats) -> list[ExecutionStatus]:
     statuses = label(jobs) if jobs else []
     stats.sandbox_runs += len(jobs)
     for status in statuses:

@@ -22,8 +22,9 @@ from codelewm.scoring.baselines_static import is_statically_valid
 from codelewm.scoring.baselines_tokens import (
     added_tokens,
     code_tokens,
-    code_words,
     jaccard,
+    token_and_word_set,
+    token_set,
     trigrams,
     words,
 )
@@ -74,14 +75,9 @@ class LexicalScorer:
         return [self._one(query) for query in queries]
 
     def _one(self, query: Query) -> PoolScores:
-        reference = _token_set(query.before) | set(words(query.instruction or ""))
-        energies = tuple(-jaccard(_token_set(c), reference) for c in query.candidates)
+        reference = token_and_word_set(query.before) | set(words(query.instruction or ""))
+        energies = tuple(-jaccard(token_and_word_set(c), reference) for c in query.candidates)
         return PoolScores(energies=energies)
-
-
-def _token_set(code: str) -> set[str]:
-    """Code tokens plus their lower-case sub-words, so prose words can match identifiers."""
-    return set(code_tokens(code)) | set(code_words(code))
 
 
 class NoActionScorer:
@@ -94,8 +90,8 @@ class NoActionScorer:
     def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
         out = []
         for query in queries:
-            before = set(code_tokens(query.before))
-            energies = tuple(-jaccard(set(code_tokens(c)), before) for c in query.candidates)
+            before = token_set(query.before)
+            energies = tuple(-jaccard(token_set(c), before) for c in query.candidates)
             out.append(PoolScores(energies=energies))
         return out
 

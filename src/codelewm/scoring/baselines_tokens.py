@@ -7,10 +7,13 @@ samples) fall back to a regex split from the first token error on, instead of be
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import tokenize
 from collections import Counter
+from collections.abc import Set as AbstractSet
+from typing import Any
 
 _SKIP = {
     tokenize.COMMENT,
@@ -26,6 +29,11 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 def code_tokens(code: str) -> list[str]:
     """Python tokens of `code` (strings and numbers as written)."""
+    return list(_tokens(code))
+
+
+@functools.lru_cache(maxsize=8192)  # retrieval scores the same 1,000 afters for every query
+def _tokens(code: str) -> tuple[str, ...]:
     read: list[tuple[int, str]] = []  # (line, token)
     try:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
@@ -36,8 +44,8 @@ def code_tokens(code: str) -> list[str]:
         last = read[-1][0] if read else 1
         rest = "\n".join(code.splitlines()[last - 1 :])
         read = [item for item in read if item[0] < last]
-        return [t for _, t in read] + _FALLBACK.findall(_strip_comments(rest))
-    return [t for _, t in read]
+        return (*(t for _, t in read), *_FALLBACK.findall(_strip_comments(rest)))
+    return tuple(t for _, t in read)
 
 
 def _strip_comments(text: str) -> str:
@@ -57,16 +65,28 @@ def code_words(code: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)
+def token_set(code: str) -> frozenset[str]:
+    """The distinct tokens of `code` (cached: retrieval reuses candidates across queries)."""
+    return frozenset(_tokens(code))
+
+
+@functools.lru_cache(maxsize=8192)
+def token_and_word_set(code: str) -> frozenset[str]:
+    """Tokens plus their lower-case sub-words, so prose words can match identifiers."""
+    return token_set(code) | frozenset(code_words(code))
+
+
 def added_tokens(before: str, candidate: str) -> list[str]:
     """The candidate's tokens minus the before's, as multisets (what the edit added)."""
     added = Counter(code_tokens(candidate)) - Counter(code_tokens(before))
     return list(added.elements())
 
 
-def jaccard(a: set[str] | set[tuple[str, ...]], b: set[str] | set[tuple[str, ...]]) -> float:
+def jaccard(a: AbstractSet[Any], b: AbstractSet[Any]) -> float:
     """|a & b| / |a | b|; two empty sets are identical (1.0)."""
-    union = len(a | b)  # type: ignore[operator]
-    return 1.0 if union == 0 else len(a & b) / union  # type: ignore[operator]
+    union = len(a | b)
+    return 1.0 if union == 0 else len(a & b) / union
 
 
 def trigrams(tokens: list[str]) -> set[tuple[str, ...]]:
