@@ -107,3 +107,15 @@ def test_limits_scale_to_a_reference_run() -> None:
     assert limits.cpu_s == 3
     assert Limits().scaled_to(0.01).wall_s == 1.0
     assert Limits().scaled_to(0.01).cpu_s == 1
+
+
+def test_required_isolation_refuses_a_weaker_machine(plain: Launcher, fast: Limits) -> None:
+    policy = Policy(required_isolation=frozenset({"netns", "uid_drop"}))
+    with pytest.raises(ExecutionError, match=r"required isolation \['netns', 'uid_drop'\]"):
+        run_candidate("x = 1", tests="", limits=fast, policy=policy)
+
+
+def test_required_isolation_runs_where_it_applies(launcher: Launcher, fast: Limits) -> None:
+    policy = Policy(required_isolation=frozenset({"audit_hook", *launcher.isolation}))
+    result = run_candidate("x = 1", tests="", limits=fast, policy=policy)
+    assert result.status is ExecutionStatus.PASSED

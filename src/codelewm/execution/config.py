@@ -75,7 +75,12 @@ class Policy(BaseModel):
         description="install the in-process audit hook (switch off only to test OS layers)",
     )
     python: str | None = Field(
-        default=None, description="interpreter for the child; None = the running interpreter"
+        default=None,
+        description="interpreter for the child (Python >= 3.11: it gets -P); None = the running one",
+    )
+    required_isolation: frozenset[str] = Field(
+        default_factory=frozenset,
+        description="isolation layers that must apply (e.g. {'netns', 'uid_drop'}); else refuse to run",
     )
     extra_env: dict[str, str] = Field(
         default_factory=dict, description="added to the allowlisted environment; no secret names"

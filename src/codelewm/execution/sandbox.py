@@ -164,6 +164,14 @@ def _launcher_for(policy: Policy) -> tuple[str, Launcher]:
             f"(launcher {launcher.name!r}: running as root without setpriv)",
             remediation="Run without allow_subprocess, or install util-linux's setpriv.",
         )
+    missing = sorted(policy.required_isolation - {*_BASE_LAYERS, *launcher.isolation, "audit_hook"})
+    if missing or ("audit_hook" in policy.required_isolation and not policy.audit_hook):
+        raise ExecutionError(
+            f"required isolation {missing or ['audit_hook']} is not available here "
+            f"(launcher {launcher.name!r}: {', '.join(launcher.caveats) or 'no caveats'})",
+            remediation="Run as root or allow user namespaces, install util-linux (unshare, "
+            "setpriv), or relax Policy.required_isolation.",
+        )
     return python, launcher
 
 
