@@ -10,6 +10,7 @@ from codelewm import __version__
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import manifest, schemas, secret_scan
 from codelewm.cli import model as model_cli
+from codelewm.cli import score as score_cli
 from codelewm.cli import train as train_cli
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app.add_typer(eval_cli.app, name="eval")
 app.command("secret-scan")(secret_scan.secret_scan)
 app.add_typer(model_cli.app, name="model")
 app.command("train")(train_cli.train)
+app.command("score")(score_cli.score)
+app.command("rerank")(score_cli.rerank)
 
 
 def _version(value: bool) -> None:

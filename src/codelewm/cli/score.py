@@ -1,0 +1,219 @@
+"""`codelewm score` and `codelewm rerank`: thin commands over `load_scorer(...).rerank_files(...)`.
+
+Nothing is executed unless `--tests FILE` is given; then every valid candidate runs against the tests
+in the execution sandbox and the output says so (CodeT-style: passing candidates first).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
+from codelewm.code.candidates import candidate_files
+from codelewm.errors import InputError
+from codelewm.records import RerankRecord
+from codelewm.scoring.load import load_scorer
+from codelewm.scoring.reranker import read_before
+
+BeforeOpt = Annotated[
+    Path, typer.Option("--before", help="The file the candidates edit (UTF-8 Python).")
+]
+InstructionOpt = Annotated[
+    str | None, typer.Option("--instruction", help="The instruction the candidates answer.")
+]
+InstructionFileOpt = Annotated[
+    Path | None, typer.Option("--instruction-file", help="Read the instruction from a file.")
+]
+CheckpointOpt = Annotated[
+    Path | None,
+    typer.Option("--checkpoint", help="Checkpoint directory (default: the model shipped inside)."),
+]
+DeviceOpt = Annotated[str, typer.Option("--device", help="Torch device: cpu or cuda.")]
+HtmlOpt = Annotated[
+    Path | None, typer.Option("--html", help="Also write a self-contained HTML page here.")
+]
+TuiOpt = Annotated[bool, typer.Option("--tui", help="Open the interactive TUI (needs [tui]).")]
+TestsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tests",
+        help="OPT-IN EXECUTION: run every valid candidate against these tests (asserts or unittest) "
+        "in the sandbox and rank passing candidates first. Without it nothing is executed.",
+    ),
+]
+EntryPointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--entry-point", help="With --tests: the tests define check(fn); call it on this."
+    ),
+]
+
+
+def read_instruction(text: str | None, path: Path | None) -> str | None:
+    """The instruction from `--instruction` or `--instruction-file` (exactly one)."""
+    if text is not None and path is not None:
+        raise InputError("give --instruction or --instruction-file, not both")
+    if path is None:
+        if text is None:
+            raise InputError(
+                "no instruction given",
+                remediation="Pass --instruction TEXT or --instruction-file FILE.",
+            )
+        return text
+    if not path.is_file():
+        raise InputError(f"instruction file {str(path)!r} does not exist or is not a file")
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"instruction file {str(path)!r} is not valid UTF-8") from exc
+
+
+def _read_tests(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(f"tests file {str(path)!r} does not exist or is not a file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"tests file {str(path)!r} is not valid UTF-8") from exc
+
+
+def _run(
+    *,
+    before: Path,
+    instruction: str | None,
+    instruction_file: Path | None,
+    candidates: list[Path],
+    checkpoint: Path | None,
+    device: str,
+    tests: Path | None,
+    entry_point: str | None,
+) -> tuple[RerankRecord, str]:
+    text = read_instruction(instruction, instruction_file)
+    before_text = read_before(before)  # exit 2 before the model loads
+    test_text = _read_tests(tests) if tests is not None else None
+    if not candidates:
+        raise InputError("no candidates given", remediation="Pass --candidate FILE|DIR.")
+    candidate_files(candidates)  # missing paths and empty directories: exit 2 before loading
+    reranker = load_scorer(checkpoint, device=device)
+    record = reranker.rerank_files(before=before, instruction=text, candidates=candidates)
+    if test_text is not None and tests is not None:
+        from codelewm.eval.executed import execute_rerank
+
+        record = execute_rerank(record, test_text, tests_name=tests.name, entry_point=entry_point)
+    return record, before_text
+
+
+def _show(
+    record: RerankRecord,
+    before_text: str,
+    *,
+    top: int | None,
+    json_output: bool,
+    html: Path | None,
+    tui: bool,
+    as_rerank: bool,
+) -> None:
+    from codelewm.views import build_view_model, render_terminal, run_tui, write_html
+
+    view = build_view_model(record, before=before_text, baseline_higher_is_better=True)
+    if html is not None:
+        write_html(view, html)
+    if json_output:
+        shown = record
+        if top is not None:
+            shown = record.model_copy(update={"results": record.results[: max(top, 0)]})
+        print_json(shown if as_rerank else shown.results[0])
+    elif tui:
+        run_tui(view)
+    else:
+        render_terminal(view, console, top=top)
+    if html is not None and not json_output:
+        err_console.print(f"wrote {html}")
+
+
+@handle_errors
+def rerank(
+    before: BeforeOpt,
+    candidates: Annotated[
+        list[Path],
+        typer.Option(
+            "--candidates",
+            "--candidate",
+            "-c",
+            help="Candidate file (.py full after-state, .patch/.diff unified diff) or directory; "
+            "repeatable.",
+        ),
+    ],
+    instruction: InstructionOpt = None,
+    instruction_file: InstructionFileOpt = None,
+    checkpoint: CheckpointOpt = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Show the best K.")] = None,
+    html: HtmlOpt = None,
+    tui: TuiOpt = False,
+    device: DeviceOpt = "cpu",
+    tests: TestsOpt = None,
+    entry_point: EntryPointOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Rank candidate patches for one before and one instruction (codelewm.rerank.v1).
+
+    Candidates are never executed (patches are applied in memory), unless --tests is given."""
+    record, before_text = _run(
+        before=before,
+        instruction=instruction,
+        instruction_file=instruction_file,
+        candidates=candidates,
+        checkpoint=checkpoint,
+        device=device,
+        tests=tests,
+        entry_point=entry_point,
+    )
+    _show(record, before_text, top=top, json_output=json_output, html=html, tui=tui, as_rerank=True)
+
+
+@handle_errors
+def score(
+    before: BeforeOpt,
+    candidate: Annotated[
+        Path,
+        typer.Option(
+            "--candidate", "--candidates", "-c", help="One candidate: .py, .patch or .diff."
+        ),
+    ],
+    instruction: InstructionOpt = None,
+    instruction_file: InstructionFileOpt = None,
+    checkpoint: CheckpointOpt = None,
+    html: HtmlOpt = None,
+    tui: TuiOpt = False,
+    device: DeviceOpt = "cpu",
+    tests: TestsOpt = None,
+    entry_point: EntryPointOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Score one candidate: energy, no-action energy, action gain, baselines (codelewm.score.v1)."""
+    if candidate.is_dir():
+        raise InputError(
+            f"score takes one candidate file; {str(candidate)!r} is a directory",
+            remediation="Use `codelewm rerank` for a directory of candidates.",
+        )
+    record, before_text = _run(
+        before=before,
+        instruction=instruction,
+        instruction_file=instruction_file,
+        candidates=[candidate],
+        checkpoint=checkpoint,
+        device=device,
+        tests=tests,
+        entry_point=entry_point,
+    )
+    if json_output:
+        merged = [*record.warnings, *record.results[0].warnings]
+        record = record.model_copy(
+            update={"results": [record.results[0].model_copy(update={"warnings": merged})]}
+        )
+    _show(
+        record, before_text, top=None, json_output=json_output, html=html, tui=tui, as_rerank=False
+    )
