@@ -11,7 +11,7 @@ from _code_helpers import GitRepo, MakeDiff
 
 from codelewm.code.patch import MAX_PATCH_BYTES, MAX_PATCH_LINES, apply_patch
 from codelewm.code.patch_paths import checked_path
-from codelewm.errors import MalformedPatchError, PatchError, PatchRefusedError
+from codelewm.errors import HunkMismatchError, MalformedPatchError, PatchError, PatchRefusedError
 
 BEFORE = "def f(x):\n    return x + 1\n"
 AFTER = "def f(x):\n    return x + 2\n"
@@ -254,3 +254,39 @@ def test_every_refusal_maps_to_exit_code_2() -> None:
         with pytest.raises(PatchError) as info:
             apply_patch(BEFORE, patch)
         assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("index 1111111..2222222 120000\n", "symlinks are refused: patch line 2"),
+        ("index 1111111..2222222 160000\n", "submodules are refused: patch line 2"),
+        ("new file mode 160000\n", "submodules are refused: patch line 2"),
+        ("similarity index 90%\ncopy to b.py\n", "copies are refused: patch line 3"),
+    ],
+)
+def test_special_modes_in_git_headers(header: str, reason: str) -> None:
+    diff = "diff --git a/mod.py b/mod.py\n" + header + "--- a/mod.py\n+++ b/mod.py\n" + HUNK
+    with pytest.raises(PatchRefusedError, match=reason):
+        apply_patch(BEFORE, diff)
+
+
+def test_marker_before_any_line_is_malformed() -> None:
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,1 @@\n\\ No newline at end of file\n-a\n+b\n"
+    with pytest.raises(MalformedPatchError) as info:
+        apply_patch("a\n", diff)
+    assert str(info.value) == "hunk @@ -1,1 +1,1 @@: '\\ No newline' marker before any line"
+
+
+def test_end_of_file_markers_away_from_the_end_are_mismatches() -> None:
+    no_eol = "\\ No newline at end of file\n"
+    after_marker = "--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,1 @@\n-a\n+z\n" + no_eol
+    with pytest.raises(HunkMismatchError) as info:
+        apply_patch("a\nb\nc\n", after_marker)
+    assert str(info.value) == (
+        "hunk @@ -1,1 +1,1 @@ does not apply: it ends the file without a newline, "
+        "but it is not the last part of the before"
+    )
+    before_marker = "--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,1 @@\n-a\n" + no_eol + "+z\n"
+    with pytest.raises(HunkMismatchError, match=r"but the hunk does not reach the end$"):
+        apply_patch("a\nb", before_marker)
