@@ -176,3 +176,30 @@ def test_site_packages_are_off_by_default(fast: Limits) -> None:
     on = run_candidate(program, tests="", limits=fast, policy=Policy(site_packages=True))
     assert (off.status, off.detail) == ("error", "ModuleNotFoundError: No module named 'numpy'")
     assert on.status is ExecutionStatus.PASSED
+
+
+def test_unittest_memory_error_and_violation(fast: Limits) -> None:
+    hog = (
+        "import unittest\n"
+        "class T(unittest.TestCase):\n"
+        "    def test_hog(self):\n"
+        "        bytearray(1 << 40)\n"
+    )
+    net = (
+        "import socket, unittest\n"
+        "class T(unittest.TestCase):\n"
+        "    def test_net(self):\n"
+        "        socket.create_connection(('127.0.0.1', 9))\n"
+    )
+    memory = run_candidate("", tests=hog, kind=TestKind.UNITTEST, limits=fast)
+    violation = run_candidate("", tests=net, kind=TestKind.UNITTEST, limits=fast)
+    assert (memory.status, memory.detail) == ("memory", "a test raised MemoryError")
+    assert violation.status is ExecutionStatus.POLICY_VIOLATION
+    assert violation.violations == ["socket.getaddrinfo (network is denied)"]
+
+
+def test_limits_are_validated() -> None:
+    with pytest.raises(ValidationError):
+        Limits(wall_s=0)
+    with pytest.raises(ValidationError):
+        Limits(unknown=1)  # type: ignore[call-arg]
