@@ -22,7 +22,7 @@ import ast
 import difflib
 from dataclasses import dataclass, field
 
-from codelewm.code.functions import signature_of
+from codelewm.code.functions import FunctionNode, signature_of
 
 DEFAULT_BUDGET_CHARS = 6_000
 
@@ -39,7 +39,7 @@ class Capsule:
 class _Parts:
     imports: list[str]
     headers: list[str]  # enclosing class headers, outermost first
-    siblings: list[str]  # signatures, nearest first
+    siblings: list[FunctionNode]  # nearest first
 
 
 def make_capsule(
@@ -54,21 +54,33 @@ def make_capsule(
     parts = _collect(module, qualname)
     truncated: list[str] = []
     body = max(len(before), len(after))
-    siblings = list(parts.siblings)
-    while siblings and len(_render(parts, siblings, parts.imports)) + body > budget_chars:
-        siblings.pop()
-        if "siblings" not in truncated:
-            truncated.append("siblings")
     imports = parts.imports
-    if imports and len(_render(parts, siblings, imports)) + body > budget_chars:
+    if imports and len(_render(parts, [], imports)) + body > budget_chars:
         imports = []
         truncated.append("imports")
+    siblings = _fitting_siblings(parts, imports, budget_chars - body)
+    if len(siblings) < len(parts.siblings):
+        truncated.insert(0, "siblings")
     context = _render(parts, siblings, imports)
     room = budget_chars - len(context)
     if body > room:
         before, after = trim_around_edit(before, after, max_chars=max(room, 200))
         truncated.append("body")
     return Capsule(before, after, context, truncated)
+
+
+def _fitting_siblings(parts: _Parts, imports: list[str], room: int) -> list[str]:
+    """Signatures of the nearest siblings while the context stays within `room` characters."""
+    size = len(_render(parts, [], imports))
+    indent = "    " * len(parts.headers)
+    chosen: list[str] = []
+    for node in parts.siblings:
+        signature = signature_of(node)
+        size += len(indent) + len(signature) + len(" ...\n")
+        if size > room:
+            break
+        chosen.append(signature)
+    return chosen
 
 
 def _collect(module: ast.Module, qualname: str) -> _Parts:
@@ -92,7 +104,7 @@ def _collect(module: ast.Module, qualname: str) -> _Parts:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != target
     ]
     others.sort(key=lambda pair: abs(pair[0] - index))
-    return _Parts(imports, headers, [signature_of(node) for _, node in others])
+    return _Parts(imports, headers, [node for _, node in others])
 
 
 def _class_header(cls: ast.ClassDef) -> str:

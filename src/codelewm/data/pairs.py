@@ -1,29 +1,35 @@
 """Function-level edits between two versions of one file (git commits, ruff fixes, releases).
 
-A function is edited when it exists on both sides (same qualified name; nested functions belong to
-their enclosing function) and its source changed. Changes that leave
-`normalise(strip_docstrings(code))` equal are skipped as `docstring_only` (the docstring changed) or
-`format_only` (only layout changed). Added and removed functions are counted, not paired. A bulk edit
-(reformatting, renames across a file) touches more than `bulk_fraction` of a file's functions; when
-the file has at least `bulk_min_functions` functions and `bulk_min_touched` of them changed, every
-edit of that file is skipped as `bulk_edit`.
+A function is edited when it exists on both sides (same qualified name, as `code.functions.
+iter_functions` names them: top-level functions and methods; nested functions belong to their
+enclosing function) and its source changed. Edits whose AST is unchanged are skipped as
+`format_only` (layout or comments); edits whose AST differs only in docstrings as `docstring_only`.
+Added and removed functions are counted, not paired. A bulk edit (reformatting, renames across a
+file) touches more than `bulk.fraction` of a file's functions; when the file has at least
+`bulk.min_functions` functions and `bulk.min_touched` of them changed, every edit of that file is
+skipped as `bulk_edit`.
+
+Each side is parsed once and compared by source slices first, so large files with small edits are
+cheap (this runs for every changed file of every commit).
 """
 
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 
-from codelewm.code.functions import FunctionSpan, functions_by_name, normalise, strip_docstrings
-from codelewm.errors import ParseFailureError
+_Def = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
 class FunctionEdit:
     qualname: str
-    before: str
+    before: str  # dedented source, decorators included
     after: str
+    start_line: int  # of the before, 1-based, inclusive (first decorator line)
+    end_line: int
 
 
 @dataclass(frozen=True)
@@ -39,43 +45,83 @@ class BulkRule:
     min_touched: int = 3
 
 
+@dataclass(frozen=True)
+class _Function:
+    node: _Def
+    raw: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A file parsed once; callers may cache it (e.g. by blob id) and pass it to `file_edits`."""
+
+    module: ast.Module
+    functions: dict[str, _Function]
+
+
+def parse_file(text: str) -> ParsedFile | None:
+    """The parsed file, or None when it does not parse."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError):  # ValueError: null bytes
+        return None
+    return ParsedFile(module, _functions(module, text))
+
+
 def file_edits(
-    before_text: str,
-    after_text: str,
+    before_file: str | ParsedFile | None,
+    after_file: str | ParsedFile | None,
     skipped: Counter[str],
     *,
     bulk: BulkRule | None = None,
 ) -> FileEdits | None:
-    """Edited functions of one file, or None (counted) when a side does not parse."""
-    try:
-        module = ast.parse(before_text)
-        before = functions_by_name(before_text)
-    except (SyntaxError, ValueError, ParseFailureError):
+    """Edited functions of one file, or None (counted) when a side does not parse (None = did not)."""
+    parsed = parse_file(before_file) if isinstance(before_file, str) else before_file
+    if parsed is None:
         skipped["unparseable_before_file"] += 1
         return None
-    try:
-        after = functions_by_name(after_text)
-    except ParseFailureError:
+    parsed_after = parse_file(after_file) if isinstance(after_file, str) else after_file
+    if parsed_after is None:
         skipped["unparseable_after_file"] += 1
         return None
+    module, before, after = parsed.module, parsed.functions, parsed_after.functions
     _count(skipped, "function_added", len(after.keys() - before.keys()))
     _count(skipped, "function_removed", len(before.keys() - after.keys()))
-    touched = [name for name in before if name in after and _changed(before[name], after[name])]
+    touched = [name for name in before if name in after and before[name].raw != after[name].raw]
     if bulk is not None and _is_bulk(len(before), len(touched), bulk):
         _count(skipped, "bulk_edit", len(touched))
         return FileEdits(module, [])
     edits = []
     for name in touched:
-        reason = _trivial_reason(before[name].source, after[name].source)
+        old, new = before[name], after[name]
+        reason = _trivial_reason(old.node, new.node)
         if reason is not None:
             skipped[reason] += 1
             continue
-        edits.append(FunctionEdit(name, before[name].source, after[name].source))
+        before_src, after_src = textwrap.dedent(old.raw), textwrap.dedent(new.raw)
+        edits.append(FunctionEdit(name, before_src, after_src, old.start, old.end))
     return FileEdits(module, edits)
 
 
-def _changed(before: FunctionSpan, after: FunctionSpan) -> bool:
-    return before.source != after.source
+def _functions(module: ast.Module, text: str) -> dict[str, _Function]:
+    """qualname -> function; a name defined twice keeps its last definition (as Python does)."""
+    lines = text.splitlines(keepends=True)
+    found: dict[str, _Function] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                end = node.end_lineno or node.lineno
+                raw = "".join(lines[start - 1 : end])
+                found[f"{prefix}{node.name}"] = _Function(node, raw, start, end)
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}{node.name}.")
+
+    visit(module.body, "")
+    return found
 
 
 def _is_bulk(n_functions: int, n_touched: int, rule: BulkRule) -> bool:
@@ -86,14 +132,33 @@ def _is_bulk(n_functions: int, n_touched: int, rule: BulkRule) -> bool:
     )
 
 
-def _trivial_reason(before: str, after: str) -> str | None:
-    """`docstring_only` / `format_only` for edits that change no code, else None."""
+def _trivial_reason(before: _Def, after: _Def) -> str | None:
+    """`format_only` / `docstring_only` for edits that change no code, else None."""
+    if ast.dump(before) == ast.dump(after):
+        return "format_only"
+    if _dump_without_docstrings(before) == _dump_without_docstrings(after):
+        return "docstring_only"
+    return None
+
+
+def _dump_without_docstrings(node: _Def) -> str:
+    """`ast.dump` of `node` as if every docstring in it were removed (the tree is left as it was)."""
+    removed: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, list[ast.stmt]]] = []
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = inner.body[0] if inner.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                removed.append((inner, inner.body))
+                inner.body = inner.body[1:] or [ast.Pass()]
     try:
-        if normalise(strip_docstrings(before)) != normalise(strip_docstrings(after)):
-            return None
-    except (SyntaxError, ValueError):
-        return None
-    return "format_only" if normalise(before) == normalise(after) else "docstring_only"
+        return ast.dump(node)
+    finally:
+        for inner, body in removed:
+            inner.body = body
 
 
 def _count(skipped: Counter[str], reason: str, n: int) -> None:

@@ -35,11 +35,12 @@ from codelewm.data.gitio import (
     read_file_at,
 )
 from codelewm.data.license import first_license_file, license_from_text
-from codelewm.data.pairs import BulkRule, file_edits
+from codelewm.data.pairs import BulkRule, ParsedFile, file_edits, parse_file
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.transition import new_transition
 from codelewm.records import JsonScalar, TransitionRecord
 
+_PARSE_CACHE_SIZE = 64
 _REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,}", re.MULTILINE)
 
 
@@ -83,6 +84,7 @@ class GitSource:
         self.skipped: Counter[str] = Counter()
         self._commits: list[Commit] | None = None
         self._license: tuple[str | None] | None = None
+        self._parse_cache: dict[str, ParsedFile | str | None] = {}
 
     def commits(self) -> list[Commit]:
         if self._commits is None:
@@ -146,9 +148,11 @@ class GitSource:
         if reason is not None:
             self.skipped[reason] += 1
             return
-        before = self._read(blobs, change.old_blob)
-        after = self._read(blobs, change.new_blob) if before is not None else None
-        if before is None or after is None:
+        before = self._parsed(blobs, change.old_blob)
+        if isinstance(before, str):
+            return
+        after = self._parsed(blobs, change.new_blob)
+        if isinstance(after, str):
             return
         found = file_edits(before, after, self.skipped, bulk=self._bulk_rule())
         if found is None:
@@ -201,13 +205,25 @@ class GitSource:
             self.config.bulk_fraction, self.config.bulk_min_functions, self.config.bulk_min_touched
         )
 
-    def _read(self, blobs: BlobReader, sha: str) -> str | None:
+    def _parsed(self, blobs: BlobReader, sha: str) -> ParsedFile | str | None:
+        """The blob parsed, None when it does not parse, or the reason code it could not be read
+        for (counted at every use). A commit's after is often the next one's before, so the last
+        few results are kept."""
+        if sha not in self._parse_cache:
+            text, reason = self._read(blobs, sha)
+            self._parse_cache[sha] = reason if text is None else parse_file(text)
+            while len(self._parse_cache) > _PARSE_CACHE_SIZE:
+                del self._parse_cache[next(iter(self._parse_cache))]
+        parsed = self._parse_cache[sha]
+        if isinstance(parsed, str):
+            self.skipped[parsed] += 1
+        return parsed
+
+    def _read(self, blobs: BlobReader, sha: str) -> tuple[str | None, str]:
         data = blobs.read(sha, max_bytes=self.config.max_file_bytes)
         if data is None:
-            self.skipped["file_too_large"] += 1
-            return None
+            return None, "file_too_large"
         reason = text_skip_reason(data, max_bytes=self.config.max_file_bytes)
         if reason is not None:
-            self.skipped[reason] += 1
-            return None
-        return data.decode("utf-8")
+            return None, reason
+        return data.decode("utf-8"), ""

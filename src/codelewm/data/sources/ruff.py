@@ -15,6 +15,7 @@ Skip reasons: those of `read_code` and `file_edits`, `unparseable_file` (ruff do
 
 from __future__ import annotations
 
+import ast
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -23,14 +24,12 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from codelewm.code.functions import FunctionSpan, functions_by_name
 from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
-from codelewm.data.pairs import file_edits
+from codelewm.data.pairs import FunctionEdit, file_edits
 from codelewm.data.ruffrun import Diagnostic, apply_fixes, fixable_diagnostics, ruff_version
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.sources.files import CodeFile, discover_files, read_code, stdlib_root
 from codelewm.data.transition import new_transition
-from codelewm.errors import ParseFailureError
 from codelewm.records import TransitionRecord
 
 # Fixable, non-preview rules that change code inside functions (no import sorting, no layout).
@@ -105,8 +104,8 @@ class RuffSource:
             if text is None:
                 continue
             try:
-                functions_by_name(text)
-            except ParseFailureError:
+                ast.parse(text)
+            except (SyntaxError, ValueError):
                 self.skipped["unparseable_file"] += 1
                 continue
             texts[i] = (file, text)
@@ -154,9 +153,8 @@ class RuffSource:
         found = file_edits(before_text, after_text, self.skipped)
         if found is None:
             return
-        spans = functions_by_name(before_text)
         for edit in found.edits:
-            message = _message(diags, spans[edit.qualname])
+            message = _message(diags, edit)
             if message is None:
                 self.skipped["fix_without_diagnostic"] += 1
                 continue
@@ -183,7 +181,7 @@ class RuffSource:
             )
 
 
-def _message(diags: list[Diagnostic], span: FunctionSpan) -> str | None:
-    inside = [d.message for d in diags if span.start_line <= d.row <= span.end_line]
+def _message(diags: list[Diagnostic], edit: FunctionEdit) -> str | None:
+    inside = [d.message for d in diags if edit.start_line <= d.row <= edit.end_line]
     unique = list(dict.fromkeys(inside))
     return "; ".join(unique[:3]) if unique else None
