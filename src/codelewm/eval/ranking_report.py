@@ -1,0 +1,117 @@
+"""The report shared by the rank-the-true-after protocols (P1 action use, P2 retrieval, scorer
+quality): results per ranker, the strongest baseline, the paired R@1 lift, leakage and the claim."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict
+
+from codelewm.eval.bootstrap import Estimate
+from codelewm.eval.claim import Claim, decide_claim
+from codelewm.eval.leakage import LeakageCheck
+from codelewm.eval.ranking import (
+    RankItem,
+    RankResult,
+    Variant,
+    evaluate_variants,
+    strongest_and_lift,
+)
+from codelewm.eval.report import claim_markdown, estimate_bars, markdown_table
+from codelewm.eval.runner import Progress
+
+
+class RankingReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str
+    protocol: str
+    data: str
+    n_items: int
+    n_groups: int
+    scorer: str
+    results: list[RankResult]
+    strongest_baseline: str | None
+    lift_r1: Estimate | None
+    leakage: LeakageCheck
+    claim: Claim
+    notes: list[str]
+    runtime_s: float
+
+
+def ranking_report(
+    items: Sequence[RankItem],
+    variants: Sequence[Variant],
+    *,
+    name: str,
+    protocol: str,
+    data: str,
+    n_groups: int,
+    leakage: LeakageCheck,
+    ks: Sequence[int] = (1,),
+    notes: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> RankingReport:
+    """Evaluate `variants` (the first is the scorer under test) on `items` and decide the claim."""
+    started = time.perf_counter()
+    results = evaluate_variants(items, variants, ks=ks, progress=progress)
+    best, lift = strongest_and_lift(results)
+    claim = decide_claim(
+        metric="R@1", leakage=leakage, n=len(items), lift=lift, baseline=best or "-"
+    )
+    return RankingReport(
+        schema_version=f"codelewm.eval.{name}.v1",
+        protocol=protocol,
+        data=data,
+        n_items=len(items),
+        n_groups=n_groups,
+        scorer=results[0].name,
+        results=results,
+        strongest_baseline=best,
+        lift_r1=lift,
+        leakage=leakage,
+        claim=claim,
+        notes=list(notes),
+        runtime_s=round(time.perf_counter() - started, 3),
+    )
+
+
+def ranking_markdown(report: RankingReport) -> str:
+    ks = list(report.results[0].recall_at)
+    header = ["ranker", "role", *(f"R@{k}" for k in ks), "MRR", "median rank", "mean K"]
+    rows = [
+        [
+            r.name,
+            r.role,
+            *(r.recall_at[k].text() for k in ks),
+            r.mrr.text(),
+            f"{r.median_rank:.1f}",
+            f"{r.mean_k:.1f}",
+        ]
+        for r in report.results
+    ]
+    lines = [
+        f"# {report.protocol}: {report.scorer}\n",
+        f"Data: `{report.data}`; n = {report.n_items} queries ({report.n_groups} distinct befores). Tie-aware"
+        " expected values; 95% percentile bootstrap CIs over queries (2,000 resamples, seed 17).\n",
+        markdown_table(header, rows),
+    ]
+    lines.extend(f"- {note}" for note in report.notes)
+    if report.lift_r1 is not None:
+        lines.append(
+            f"\nR@1 lift of {report.scorer} over the strongest baseline ({report.strongest_baseline}),"
+            f" paired: {report.lift_r1.text(signed=True)}.\n"
+        )
+    lines.append(claim_markdown(report.claim.allowed, report.claim.statement, report.leakage.note))
+    return "\n".join(lines)
+
+
+def ranking_figures(report: RankingReport) -> dict[str, Figure]:
+    series = {
+        "R@1": {r.name: r.recall_at["1"] for r in report.results},
+        "MRR": {r.name: r.mrr for r in report.results},
+    }
+    title = f"{report.protocol}: n = {report.n_items}"
+    return {"ranking": estimate_bars(series, title=title, ylabel="expected value (95% CI)")}
