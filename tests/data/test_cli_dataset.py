@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from codelewm.cli.app import app
+
+
+def test_build_pack_verify_and_stats(history: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    repo, _ = history
+    runner = CliRunner()
+    out, pack = tmp_path / "ds", tmp_path / "pack"
+    built = runner.invoke(
+        app,
+        ["dataset", "build", "--source", "git", "--repo", str(repo), "--out", str(out), "--json"],
+    )
+    assert built.exit_code == 0, built.output
+    assert sum(json.loads(built.stdout)["transitions"].values()) == 4
+    again = runner.invoke(
+        app, ["dataset", "build", "--source", "git", "--repo", str(repo), "--out", str(out)]
+    )
+    assert again.exit_code == 2  # exists; --overwrite is needed
+    packed = runner.invoke(app, ["dataset", "pack", str(out), "--out", str(pack), "--json"])
+    assert packed.exit_code == 0, packed.output
+    verified = runner.invoke(app, ["manifest", "verify", str(pack), "--parent", str(out)])
+    assert verified.exit_code == 0, verified.output
+    stats = runner.invoke(app, ["dataset", "stats", str(out), "--json"])
+    assert json.loads(stats.stdout)["filter_report"]["totals"]["merge_commit"] == 1
+
+
+def test_flags_that_do_not_fit_the_source_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "dataset",
+            "build",
+            "--source",
+            "git",
+            "--code",
+            ".",
+            "--out",
+            str(tmp_path / "x"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error_type"] == "ConfigError"
