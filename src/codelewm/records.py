@@ -194,6 +194,35 @@ class RerankRecord(Record):
     warnings: list[str] = Field(default_factory=list)
 
 
+class IndexHit(Record):
+    """One past edit found by `codelewm index query`."""
+
+    rank: int
+    similarity: float = Field(description="cosine of the query latent and the edit's latent")
+    transition_id: str
+    source: str
+    group: str
+    path: str
+    symbol: str
+    instruction: str | None
+    diff: str = Field(description="unified diff of the transition's before -> after")
+
+
+class IndexQueryRecord(Record):
+    """Past edits like this one: nearest training transitions (`codelewm.index_query.v1`)."""
+
+    schema_version: Literal["codelewm.index_query.v1"] = "codelewm.index_query.v1"
+    index_id: str
+    checkpoint_id: str
+    query: Literal["predicted", "candidate"] = Field(
+        description="'predicted': the model's predicted after-latent for before + instruction; "
+        "'candidate': the given candidate's latent as an edit of the before"
+    )
+    k: int
+    hits: list[IndexHit]
+    warnings: list[str] = Field(default_factory=list)
+
+
 # --- artifacts --------------------------------------------------------------------------------
 
 
@@ -316,6 +345,7 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.score.v1": ScoreRecord,
     "codelewm.rerank.v1": RerankRecord,
     "codelewm.error.v1": ErrorRecord,
+    "codelewm.index_query.v1": IndexQueryRecord,
     "codelewm.artifact_manifest.v1": ArtifactManifest,
     "codelewm.rerank_pool.v1": RerankPool,
     "codelewm.same_before_pool.v1": SameBeforePool,

@@ -94,3 +94,59 @@ def tamper(checkpoint: Path, name: str = "config.json") -> None:
         raw = bytearray(path.read_bytes())
         raw[-1] ^= 0x01
         path.write_bytes(bytes(raw))
+
+
+TRANSITIONS = [
+    ("fix-window", "stats.py", "moving_average", BEFORE, GOOD, INSTRUCTION),
+    ("shift-window", "stats.py", "moving_average", BEFORE, WRONG, "Start from the second window."),
+    (
+        "rename",
+        "util.py",
+        "greet",
+        "def greet(name):\n    return 'hi ' + name\n",
+        "def greet(person):\n    return 'hi ' + person\n",
+        "Rename the parameter to person.",
+    ),
+    (
+        "fstring",
+        "util.py",
+        "greet",
+        "def greet(name):\n    return 'hi ' + name\n",
+        "def greet(name):\n    return f'hi {name}'\n",
+        "Use an f-string.",
+    ),
+    (
+        "guard",
+        "mathx.py",
+        "safe_div",
+        "def safe_div(a, b):\n    return a / b\n",
+        "def safe_div(a, b):\n    if b == 0:\n        return None\n    return a / b\n",
+        "Return None when dividing by zero.",
+    ),
+]
+
+
+def build_tiny_dataset(out: Path) -> Path:
+    """A dataset artifact (manifest + transitions/train.jsonl) of the TRANSITIONS above."""
+    from codelewm.artifacts.manifest import ArtifactWriter
+    from codelewm.records import TransitionRecord
+
+    with ArtifactWriter(out, kind="dataset", config={"tiny": True}, overwrite=True) as art:
+        (art.path / "transitions").mkdir()
+        lines = []
+        for tid, path, symbol, before, after, instruction in TRANSITIONS:
+            record = TransitionRecord(
+                transition_id=tid,
+                source="jsonl",
+                group=path.removesuffix(".py"),
+                split="train",
+                path=path,
+                symbol=symbol,
+                before=before,
+                after=after,
+                instruction=instruction,
+                instruction_kind="external",
+            )
+            lines.append(record.model_dump_json() + "\n")
+        (art.path / "transitions" / "train.jsonl").write_text("".join(lines), encoding="utf-8")
+    return out

@@ -8,6 +8,7 @@ import typer
 
 from codelewm import __version__
 from codelewm.cli import eval as eval_cli
+from codelewm.cli import index as index_cli
 from codelewm.cli import manifest, schemas, secret_scan
 from codelewm.cli import model as model_cli
 from codelewm.cli import score as score_cli
@@ -28,6 +29,7 @@ app.add_typer(model_cli.app, name="model")
 app.command("train")(train_cli.train)
 app.command("score")(score_cli.score)
 app.command("rerank")(score_cli.rerank)
+app.add_typer(index_cli.app, name="index")
 
 
 def _version(value: bool) -> None:
