@@ -102,3 +102,11 @@ def test_large_edits_are_skipped(history: tuple[Path, dict[str, str]]) -> None:
     records = [r for unit in source.units() for r in source.iter_transitions(unit)]
     assert records == []  # every edit changes 2 lines
     assert source.skipped["too_many_changed_lines"] == 4
+
+
+def test_group_by_top_directory(history: tuple[Path, dict[str, str]]) -> None:
+    repo, _ = history
+    source = GitSource(GitConfig(repo=repo, group_by="top_dir"))
+    records = [r for unit in source.units() for r in source.iter_transitions(unit)]
+    assert {r.group for r in records} == {"proj/pkg"}
+    assert {r.meta["repo"] for r in records} == {"proj"}

@@ -11,7 +11,7 @@ Skip reasons (counted in `skipped`): `merge_commit`, `root_commit`, `revert_comm
 `function_added`/`function_removed`, `docstring_only`, `format_only`, `bulk_edit` (the commit touched
 more than 30% of a file's functions), `too_many_changed_lines` (an edit of more than 150 lines).
 Units are runs of `commits_per_unit` consecutive commits, so new history only adds units.
-Records: group = the repository's name, license = its LICENSE file at `rev`, meta = repo, commit,
+Records: group = the repository's name (or `<repo>/<top-level dir>` with `group_by = "top_dir"`), license = its LICENSE file at `rev`, meta = repo, commit,
 author_date, old_path (renames).
 """
 
@@ -49,6 +49,9 @@ class GitConfig(SourceConfig):
     repo: Path
     rev: str = "HEAD"
     group: str | None = None  # default: the repository directory's name
+    # "top_dir": one group per top-level directory (`proj/src`, `proj/tests`), so that a single
+    # repository spreads over train/val/test; "repo": the whole repository is one group.
+    group_by: Literal["repo", "top_dir"] = "repo"
     min_message_chars: int = 8
     max_instruction_chars: int = 512
     max_changed_lines: int = 150
@@ -185,9 +188,12 @@ class GitSource:
         }
         if change.old_path != change.new_path:
             meta["old_path"] = change.old_path
+        group = self.group
+        if self.config.group_by == "top_dir":
+            group = f"{self.group}/{change.new_path.split('/', 1)[0].removesuffix('.py')}"
         return new_transition(
             source="git",
-            group=self.group,
+            group=group,
             path=change.new_path,
             symbol=symbol,
             before=capsule.before,
