@@ -32,6 +32,7 @@ from codelewm.data.license import (
 )
 
 STDLIB_EXCLUDES: tuple[str, ...] = ("site-packages/*", "dist-packages/*")
+STDLIB_PRUNE = frozenset({"site-packages", "dist-packages"})  # not walked at all
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def discover_files(
         base, is_stdlib = _base_of(root)
         patterns = [*exclude, *(STDLIB_EXCLUDES if is_stdlib else ())]
         label = "stdlib" if is_stdlib else base.name
-        for path in _walk_py(root, skipped):
+        prune = STDLIB_PRUNE if is_stdlib and root == base else frozenset()
+        for path in _walk_py(root, skipped, prune=prune):
             rel = path.relative_to(base).as_posix() if path != base else path.name
             if any(fnmatch.fnmatch(rel, pattern) for pattern in patterns):
                 skipped["excluded_path"] += 1
@@ -89,12 +91,14 @@ def _base_of(root: Path) -> tuple[Path, bool]:
     return (root.parent if root.is_file() else root), False
 
 
-def _walk_py(root: Path, skipped: Counter[str]) -> list[Path]:
+def _walk_py(root: Path, skipped: Counter[str], *, prune: frozenset[str]) -> list[Path]:
     if root.is_file():
         return [root] if root.suffix == ".py" else []
     found: list[Path] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        if dirpath == str(root):
+            dirnames[:] = [d for d in dirnames if d not in prune]
         real = os.path.realpath(dirpath)
         if real in seen:
             skipped["symlink_loop"] += 1

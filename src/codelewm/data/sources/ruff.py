@@ -81,9 +81,7 @@ class RuffSource:
 
     def units(self) -> list[str]:
         files, size = self.files(), self.config.files_per_unit
-        return [
-            f"{i // size:06d}:{files[i].group}/{files[i].rel}" for i in range(0, len(files), size)
-        ]
+        return [f"{i // size:06d}:{files[i].rel}" for i in range(0, len(files), size)]
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
         index, size = int(unit.split(":", 1)[0]), self.config.files_per_unit
