@@ -41,7 +41,7 @@ from codelewm.eval.surprise_render import surprise_figures, surprise_markdown
 from codelewm.execution import Policy
 from codelewm.records import Split
 from codelewm.scoring.embedder import Embedder
-from codelewm.scoring.registry import BASELINES, get_scorer, is_checkpoint
+from codelewm.scoring.registry import BASELINES, checkpoint_path, get_scorer
 
 app = typer.Typer(
     help="Evaluation reports that can say no (DESIGN.md protocols P1-P5).", no_args_is_help=True
@@ -138,7 +138,7 @@ def downstream_rerank(
     pool_list = read_pool_file(pools)
     the_scorer = get_scorer(scorer, device=device)
     items = eval_hashes(c.code for p in pool_list for c in p.candidates)
-    leakage = check_leakage(Path(scorer) if is_checkpoint(scorer) else None, items)
+    leakage = check_leakage(checkpoint_path(scorer), items)
     total = len(pool_list) * (len(names) + 2)
     with progress_bar(total, "downstream-rerank", quiet=json_output) as advance:
         report = evaluate_downstream(
@@ -284,7 +284,7 @@ def _split(value: str) -> Split:
 
 
 def _leakage(scorer: str, codes: Iterable[str]) -> LeakageCheck:
-    return check_leakage(Path(scorer) if is_checkpoint(scorer) else None, eval_hashes(codes))
+    return check_leakage(checkpoint_path(scorer), eval_hashes(codes))
 
 
 def _ranking_command(

@@ -1,16 +1,15 @@
 """`get_scorer(name_or_checkpoint)`: what every eval command's `--scorer` resolves through.
 
 A baseline name (`random`, `lexical`, ...), `shuffled-action:<inner>` (the control wrapped around any
-other scorer), or a path to a checkpoint directory (the world model). An unknown name or a missing
+other scorer), `default` (the world model shipped in the package) or a path to a checkpoint
+directory (the world model). An unknown name or a missing
 checkpoint is an error: there is no silent fallback to a baseline.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from codelewm.errors import CheckpointError, InputError
 from codelewm.scoring.baselines import (
@@ -37,12 +36,11 @@ BASELINES: dict[str, Callable[[int], Scorer]] = {
     "validity": lambda seed: ValidityScorer(),
     "consensus": lambda seed: ConsensusScorer(),
 }
-# The model's checkpoint loader, imported lazily so baselines never need torch.
-WORLD_MODEL_LOADER = "codelewm.scoring.world_model:load_world_model_scorer"
+DEFAULT_MODEL = "default"  # the world model shipped inside the package
 
 
 def baseline_names() -> list[str]:
-    return [*BASELINES, SHUFFLED_PREFIX]
+    return [*BASELINES, SHUFFLED_PREFIX, DEFAULT_MODEL]
 
 
 def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> Scorer:
@@ -52,6 +50,8 @@ def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> S
     if name_or_path == SHUFFLED_PREFIX or name_or_path.startswith(SHUFFLED_PREFIX + ":"):
         inner = name_or_path.partition(":")[2] or "lexical"
         return ShuffledActionScorer(get_scorer(inner, seed=seed, device=device), seed=seed)
+    if name_or_path == DEFAULT_MODEL:
+        return load_checkpoint_scorer(None, device=device)
     path = Path(name_or_path)
     if path.is_dir():
         return load_checkpoint_scorer(path, device=device)
@@ -61,18 +61,29 @@ def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> S
     )
 
 
-def load_checkpoint_scorer(path: Path, *, device: str = "cpu") -> Scorer:
-    """The world-model scorer of checkpoint `path` (verified by its own loader)."""
-    module_name, _, attr = WORLD_MODEL_LOADER.partition(":")
-    try:
-        loader = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise CheckpointError(
-            f"cannot load checkpoint {path}: the world-model scorer is unavailable ({exc})",
-            remediation="Install codelewm with torch; `codelewm.scoring.world_model` must import.",
-        ) from exc
-    return cast(Scorer, loader(path, device=device))
+def load_checkpoint_scorer(path: Path | None, *, device: str = "cpu") -> Scorer:
+    """The world-model scorer of checkpoint `path` (None: the default model shipped in the package),
+    loaded through the checkpoint trust gate; torch is imported only here."""
+    from codelewm.scoring.load import check_device, resolve_checkpoint
+    from codelewm.scoring.world_model import WorldModelScorer
+
+    directory = resolve_checkpoint(path)
+    check_device(device)
+    if not directory.is_dir():
+        raise CheckpointError(f"checkpoint directory {directory} does not exist")
+    return WorldModelScorer.from_checkpoint(directory, device=device)
+
+
+def checkpoint_path(name_or_path: str) -> Path | None:
+    """The checkpoint directory a `--scorer` value names (None for a baseline)."""
+    if name_or_path == DEFAULT_MODEL:
+        from codelewm.scoring.load import resolve_checkpoint
+
+        return resolve_checkpoint(None)
+    if name_or_path in BASELINES or name_or_path.startswith(SHUFFLED_PREFIX):
+        return None
+    return Path(name_or_path) if Path(name_or_path).is_dir() else None
 
 
 def is_checkpoint(name_or_path: str) -> bool:
-    return name_or_path not in BASELINES and Path(name_or_path).is_dir()
+    return checkpoint_path(name_or_path) is not None
