@@ -10,26 +10,28 @@ function (distinct messages joined by "; "). Every rule starts from the original
 changed by several rules yields several transitions from one before: natural same-before pools.
 
 Skip reasons: those of `read_code` and `file_edits`, `unparseable_file` (ruff does not fix it either),
+`ruff_failed` (ruff exited with an error on the unit's files or one rule's fixes),
 `fix_without_diagnostic` (a rule's fix changed a function in which it reported nothing).
 """
 
 from __future__ import annotations
 
-import ast
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
-from codelewm.data.pairs import FunctionEdit, file_edits
+from codelewm.data.pairs import FunctionEdit, ParsedFile, file_edits, parse_file
 from codelewm.data.ruffrun import Diagnostic, apply_fixes, fixable_diagnostics, ruff_version
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.sources.files import CodeFile, discover_files, read_code, stdlib_root
 from codelewm.data.transition import new_transition
+from codelewm.errors import SourceUnavailableError
 from codelewm.records import TransitionRecord
 
 # Fixable, non-preview rules that change code inside functions (no import sorting, no layout).
@@ -57,6 +59,15 @@ class RuffConfig(SourceConfig):
     files_per_unit: int = 100
     max_file_bytes: int = 1_000_000
     capsule_budget_chars: int = DEFAULT_BUDGET_CHARS
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A file of the unit as read, parsed once for all its rules."""
+
+    file: CodeFile
+    text: str
+    parsed: ParsedFile
 
 
 class RuffSource:
@@ -89,35 +100,38 @@ class RuffSource:
         originals = self._read(chunk)
         with tempfile.TemporaryDirectory(prefix="codelewm-ruff-") as tmp:
             paths = {i: Path(tmp) / f"f{i:05d}.py" for i in originals}
-            for i, (_, text) in originals.items():
-                paths[i].write_text(text, encoding="utf-8")
+            for i, original in originals.items():
+                paths[i].write_text(original.text, encoding="utf-8")
             by_rule = self._diagnostics(paths)
             for rule in sorted(by_rule):
                 yield from self._apply_rule(rule, by_rule[rule], originals, paths)
 
-    def _read(self, chunk: list[CodeFile]) -> dict[int, tuple[CodeFile, str]]:
-        texts: dict[int, tuple[CodeFile, str]] = {}
+    def _read(self, chunk: list[CodeFile]) -> dict[int, _Original]:
+        originals: dict[int, _Original] = {}
         for i, file in enumerate(chunk):
             text = read_code(file, self.skipped, max_bytes=self.config.max_file_bytes)
             if text is None:
                 continue
-            try:
-                ast.parse(text)
-            except (SyntaxError, ValueError):
+            parsed = parse_file(text)
+            if parsed is None:
                 self.skipped["unparseable_file"] += 1
                 continue
-            texts[i] = (file, text)
-        return texts
+            originals[i] = _Original(file, text, parsed)
+        return originals
 
     def _diagnostics(self, paths: dict[int, Path]) -> dict[str, dict[int, list[Diagnostic]]]:
         """rule -> file index -> its fixable diagnostics."""
         index_of = {str(path): i for i, path in paths.items()}
-        found = fixable_diagnostics(
-            list(paths.values()),
-            self.config.rules,
-            target_version=self.config.target_version,
-            unsafe=self.config.unsafe_fixes,
-        )
+        try:
+            found = fixable_diagnostics(
+                list(paths.values()),
+                self.config.rules,
+                target_version=self.config.target_version,
+                unsafe=self.config.unsafe_fixes,
+            )
+        except SourceUnavailableError:  # a ruff crash on one file must not stop the build
+            self.skipped["ruff_failed"] += len(paths)
+            return {}
         by_rule: dict[str, dict[int, list[Diagnostic]]] = {}
         for diag in found:
             i = index_of.get(diag.path)
@@ -129,26 +143,30 @@ class RuffSource:
         self,
         rule: str,
         diags: dict[int, list[Diagnostic]],
-        originals: dict[int, tuple[CodeFile, str]],
+        originals: dict[int, _Original],
         paths: dict[int, Path],
     ) -> Iterator[TransitionRecord]:
         for i in diags:
-            paths[i].write_text(originals[i][1], encoding="utf-8")
-        apply_fixes(
-            [paths[i] for i in sorted(diags)],
-            rule,
-            target_version=self.config.target_version,
-            unsafe=self.config.unsafe_fixes,
-        )
+            paths[i].write_text(originals[i].text, encoding="utf-8")
+        try:
+            apply_fixes(
+                [paths[i] for i in sorted(diags)],
+                rule,
+                target_version=self.config.target_version,
+                unsafe=self.config.unsafe_fixes,
+            )
+        except SourceUnavailableError:
+            self.skipped["ruff_failed"] += len(diags)
+            return
         for i in sorted(diags):
-            file, before_text = originals[i]
             after_text = paths[i].read_text(encoding="utf-8")
-            yield from self._file_records(rule, diags[i], file, before_text, after_text)
+            yield from self._file_records(rule, diags[i], originals[i], after_text)
 
     def _file_records(
-        self, rule: str, diags: list[Diagnostic], file: CodeFile, before_text: str, after_text: str
+        self, rule: str, diags: list[Diagnostic], original: _Original, after_text: str
     ) -> Iterator[TransitionRecord]:
-        found = file_edits(before_text, after_text, self.skipped)
+        file = original.file
+        found = file_edits(original.parsed, after_text, self.skipped)
         if found is None:
             return
         for edit in found.edits:
