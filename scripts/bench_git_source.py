@@ -30,36 +30,40 @@ def stdlib_modules(n: int) -> dict[str, str]:
     root = Path(sysconfig.get_paths()["stdlib"])
     files = sorted(p for p in root.glob("*.py") if 5_000 < p.stat().st_size < 80_000)
     texts = {f"lib/{p.name}": p.read_text(encoding="utf-8") for p in files}
-    usable = {path: text for path, text in texts.items() if len(_targets(text)) >= 5}
+    usable = {path: text for path, text in texts.items() if len(insertion_points(text)) >= 5}
     return dict(sorted(usable.items())[:n])
 
 
-def _targets(text: str) -> list[ast.FunctionDef]:
-    """Functions whose first body statement starts on a line of its own."""
-    tree = ast.parse(text)
-    return [
-        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.body[0].lineno > n.lineno
-    ]
+def insertion_points(text: str) -> list[tuple[int, int]]:
+    """(line, indent) before which a statement can go: the first code statement of each function
+    whose body starts on a line of its own."""
+    points = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef) and node.body[0].lineno > node.lineno:
+            body = node.body
+            is_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            target = body[1] if is_doc and len(body) > 1 else body[0]
+            decorators = getattr(target, "decorator_list", [])
+            points.append(
+                (min([target.lineno, *(d.lineno for d in decorators)]), target.col_offset)
+            )
+    return sorted(points)
 
 
-def insert_statement(text: str, rng: random.Random, tag: int) -> str:
-    """`text` with `_probe_<tag> = <tag>` inserted before the first code statement of one function
-    (another function is tried when the insertion would not parse)."""
-    for _ in range(20):
-        node = rng.choice(_targets(text))
-        body = node.body
-        is_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-        target = body[1] if is_doc and len(body) > 1 else body[0]
-        first = min([target.lineno, *(d.lineno for d in getattr(target, "decorator_list", []))])
-        lines = text.splitlines(keepends=True)
-        lines.insert(first - 1, f"{' ' * target.col_offset}_probe_{tag} = {tag}\n")
-        edited = "".join(lines)
-        try:
-            ast.parse(edited)
-        except SyntaxError:
-            continue
-        return edited
-    return text
+class Module:
+    """A module's lines and insertion points, kept in step without re-parsing."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines(keepends=True)
+        self.points = insertion_points(text)
+
+    def insert(self, rng: random.Random, tag: int) -> None:
+        line, indent = rng.choice(self.points)
+        self.lines.insert(line - 1, f"{' ' * indent}_probe_{tag} = {tag}\n")
+        self.points = [(n + 1 if n > line else n, i) for n, i in self.points]
+
+    def text(self) -> str:
+        return "".join(self.lines)
 
 
 def _blob(text: str) -> bytes:
@@ -69,25 +73,23 @@ def _blob(text: str) -> bytes:
 
 def fast_import_stream(commits: int, seed: int) -> bytes:
     rng = random.Random(seed)
-    files = stdlib_modules(MODULES)
+    modules = {path: Module(text) for path, text in stdlib_modules(MODULES).items()}
     out = [b"reset refs/heads/main\n"]
     for i in range(commits + 1):
         if i == 0:
-            changed = dict(files)
+            changed = sorted(modules)
             message = "Import the standard library modules"
         else:
-            changed = {}
-            for path in rng.sample(sorted(files), rng.randint(1, 2)):
-                text = files[path]
+            changed = sorted(rng.sample(sorted(modules), rng.randint(1, 2)))
+            for path in changed:
                 for k in range(rng.randint(1, 3)):
-                    text = insert_statement(text, rng, i * 10 + k)
-                files[path] = changed[path] = text
-            message = f"Record probe {i} in {', '.join(sorted(changed))}"
+                    modules[path].insert(rng, i * 10 + k)
+            message = f"Record probe {i} in {', '.join(changed)}"
         out.append(b"commit refs/heads/main\n")
         out.append(b"committer Bench <bench@example.invalid> %d +0000\n" % (1_700_000_000 + i))
         out.append(_blob(message)[:-1] + b"\n")
-        for path, text in sorted(changed.items()):
-            out.append(b"M 100644 inline " + path.encode() + b"\n" + _blob(text))
+        for path in changed:
+            out.append(b"M 100644 inline " + path.encode() + b"\n" + _blob(modules[path].text()))
     return b"".join(out)
 
 
