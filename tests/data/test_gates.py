@@ -103,3 +103,21 @@ def test_discovery_counts_symlink_loops_and_vendored(tmp_path: Path) -> None:
         ("pkg/core.py", f"{tmp_path.name}/pkg", "MIT")
     ]
     assert dict(skipped) == {"symlink_loop": 1, "vendored_path": 1}
+
+
+def test_distribution_metadata_gives_each_package_its_license(tmp_path: Path) -> None:
+    root = tmp_path / "site-packages"
+    (root / "demo").mkdir(parents=True)
+    (root / "demo" / "core.py").write_text(BEFORE)
+    (root / "other.py").write_text(BEFORE)
+    info = root / "demo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nLicense-Expression: BSD-3-Clause\n"
+    )
+    (info / "top_level.txt").write_text("demo\n")
+    files = discover_files([root], Counter())
+    assert [(f.group, f.license) for f in files] == [
+        ("site-packages/demo", "BSD-3-Clause"),
+        ("site-packages/other", None),
+    ]

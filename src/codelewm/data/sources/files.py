@@ -5,8 +5,9 @@ Groups: a file `ROOT/pkg/mod.py` belongs to `<label>/pkg`, a top-level module `R
 `<label>/mod`, where `<label>` is `stdlib` for the running Python's standard library and the root
 directory's name otherwise. The standard library is thus spread over many groups (`stdlib/json`,
 `stdlib/email`, ...) so that the group split can put it in train, val and test without ever putting
-one package in two splits. A `site-packages` root gets one group per top-level package and the
-license of the distribution that installed it.
+one package in two splits. A `site-packages` root gets one group per top-level package; a root that
+holds `*.dist-info` directories gives each package the license of the distribution that installed it
+(METADATA), any other root the license of its LICENSE/COPYING file.
 
 Discovery follows directory symlinks but never twice into the same real directory (a symlink loop
 is counted as `symlink_loop`), skips generated/vendored paths (see `filters.path_skip_reason`), and
@@ -133,8 +134,9 @@ def read_code(file: CodeFile, skipped: Counter[str], *, max_bytes: int) -> str |
 def _license(root: Path, top: str, is_stdlib: bool) -> str | None:
     if is_stdlib:
         return STDLIB_LICENSE
-    if root.name in {"site-packages", "dist-packages"}:
-        return _site_packages_licenses(root).get(top)
+    by_distribution = _site_packages_licenses(root)  # empty unless *.dist-info sits in the root
+    if top in by_distribution:
+        return by_distribution[top]
     return _directory_license(root)
 
 
