@@ -101,3 +101,28 @@ def test_dataframebench_tasks_read_from_the_wheel(tmp_path: Path) -> None:
     assert task.before == "def task_func(df):\n    '''Count.'''\n"
     assert task.instruction == "Count rows."
     assert len(task.references) == 2 and task.kind is TestKind.UNITTEST
+
+
+def test_errors_are_confirmed_and_flaky_mutants_are_kept_out() -> None:
+    canonical = ast.unparse(ast.parse(SOURCE))
+    seen: dict[str, int] = {}
+    order: list[str] = []
+
+    def hiccup(jobs: Sequence[SandboxJob]) -> list[ExecutionStatus]:
+        """The reference passes; every mutant errors on its first run; on the re-run the first
+        mutant passes (a hiccup, so flaky) and the others error again (a real failure)."""
+        out = []
+        for job in jobs:
+            seen[job.program] = seen.get(job.program, 0) + 1
+            if job.program not in order:
+                order.append(job.program)
+            rerun_of_first_mutant = seen[job.program] == 2 and job.program == order[1]
+            passes = job.program == canonical or rerun_of_first_mutant
+            out.append(ExecutionStatus.PASSED if passes else ExecutionStatus.ERROR)
+        return out
+
+    pools, stats = build_pools([TASK], hiccup, seed=17)
+    (pool,) = pools
+    assert stats.flaky == 1
+    assert len(pool.candidates) == 6  # 1 reference + 5 confirmed failures (the flaky one left out)
+    assert [c.passed for c in pool.candidates].count(True) == 1
