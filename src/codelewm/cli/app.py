@@ -12,6 +12,7 @@ from codelewm.cli import index as index_cli
 from codelewm.cli import manifest, schemas, secret_scan
 from codelewm.cli import model as model_cli
 from codelewm.cli import score as score_cli
+from codelewm.cli import serve as serve_cli
 from codelewm.cli import train as train_cli
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.command("train")(train_cli.train)
 app.command("score")(score_cli.score)
 app.command("rerank")(score_cli.rerank)
 app.add_typer(index_cli.app, name="index")
+app.command("serve")(serve_cli.serve)
 
 
 def _version(value: bool) -> None:

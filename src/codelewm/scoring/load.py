@@ -80,4 +80,13 @@ def load_scorer(
     warnings = []
     if scorer.calibrator is None:
         warnings.append("the checkpoint has no calibrator: final_score = -energy")
-    return Reranker(scorer, warnings=warnings)
+    info = {
+        "checkpoint_path": str(directory.resolve()),
+        "default_model": path is None,
+        "device": device,
+        "model_config": scorer.model.cfg.to_dict(),
+        "parameters": sum(p.numel() for p in scorer.model.parameters()),
+        "calibrator": scorer.calibrator is not None,
+        "tokenizer_vocab": scorer.tokenizer.vocab_size,
+    }
+    return Reranker(scorer, warnings=warnings, info=info)

@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from codelewm.artifacts.digest import canonical_json
 from codelewm.code.candidates import (
@@ -85,10 +85,12 @@ class Reranker:
         *,
         baselines: Mapping[str, Scorer] | None = None,
         warnings: Sequence[str] = (),
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         self.scorer = scorer
         self.baselines = dict(default_baselines() if baselines is None else baselines)
         self.load_warnings = tuple(warnings)
+        self.info: dict[str, Any] = dict(info or {})  # facts about the checkpoint, for /v1/model
 
     @property
     def checkpoint_id(self) -> str:
@@ -120,10 +122,13 @@ class Reranker:
         instruction: str | None,
         candidates: Sequence[str] | Mapping[str, str],
         *,
-        ids: Sequence[str] | None = None,
+        ids: Sequence[str | None] | None = None,
         before_path: str | None = None,
     ) -> RerankRecord:
-        """K candidates (texts, or a mapping id -> text) -> `codelewm.rerank.v1`, best first."""
+        """K candidates (texts, or a mapping id -> text) -> `codelewm.rerank.v1`, best first.
+
+        `ids` names the texts (None entries get `cand-<sha256[:12]>`); repeats become `-2`, `-3`...
+        """
         texts, given = _texts_and_ids(candidates, ids)
         loaded = []
         for text, cid in zip(texts, given, strict=True):
@@ -320,7 +325,7 @@ def read_before(path: Path) -> str:
 
 
 def _texts_and_ids(
-    candidates: Sequence[str] | Mapping[str, str], ids: Sequence[str] | None
+    candidates: Sequence[str] | Mapping[str, str], ids: Sequence[str | None] | None
 ) -> tuple[list[str], list[str | None]]:
     if isinstance(candidates, str):
         raise InputError(

@@ -1,0 +1,270 @@
+"""The HTTP API (FastAPI): score, rerank and index queries over a model loaded once at startup.
+
+    POST /v1/score         ScoreRequest        -> codelewm.score.v1
+    POST /v1/rerank        RerankRequest       -> codelewm.rerank.v1 (all candidates in one model call)
+    POST /v1/index/query   IndexQueryRequest   -> codelewm.index_query.v1 (404 without an index)
+    GET  /healthz                              -> {"status": "ok", ...}
+    GET  /v1/model                             -> codelewm.model_info.v1
+    GET  /openapi.json                         -> the OpenAPI schema (committed as docs/openapi.json)
+
+Every error is a `codelewm.error.v1` body: 400 malformed JSON or a refused input, 404 unknown route or
+no index, 405 wrong method, 413 body / before / candidate too large (the body limit is enforced before
+the body is parsed), 422 a body that does not validate or too many candidates, 503 too many requests
+waiting, 504 scoring took longer than the request timeout, 500 anything else. Nothing is executed:
+the server has no `--tests` path.
+
+Concurrency: scoring runs on a pool of `max_concurrency` threads behind a semaphore; at most
+`max_queue` requests wait for a slot. A request that times out gets its 504 at once, but its thread
+runs to completion and holds its slot until then, so the bound on concurrent scoring always holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from codelewm import __version__
+from codelewm.artifacts.redact import redact
+from codelewm.errors import CodeLeWMError, ExitCode
+from codelewm.records import ErrorRecord, IndexQueryRecord, RerankRecord, ScoreRecord
+from codelewm.scoring.index import TransitionIndex, query_index
+from codelewm.scoring.reranker import Reranker
+from codelewm.scoring.world_model import WorldModelScorer
+from codelewm.server.limits import BodyLimit, Refused, check_query
+from codelewm.server.schemas import (
+    CandidateIn,
+    Health,
+    IndexQueryRequest,
+    ModelInfo,
+    RerankRequest,
+    ScoreRequest,
+    ServerLimits,
+)
+
+T = TypeVar("T")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorRecord, "description": text}
+    for code, text in {
+        400: "malformed JSON or refused input",
+        413: "body, before or a candidate over the size limits",
+        422: "body does not validate, or too many candidates",
+        503: "too many requests waiting",
+        504: "scoring took longer than the request timeout",
+        500: "internal error",
+    }.items()
+}
+_STATUS_OF_EXIT = {ExitCode.BAD_INPUT: 400, ExitCode.PARSE_FAILURE: 422}
+
+
+class ScoringPool:
+    """Runs blocking scoring calls on bounded threads with a queue limit and a per-request timeout."""
+
+    def __init__(self, limits: ServerLimits) -> None:
+        self.limits = limits
+        self.semaphore = asyncio.Semaphore(limits.max_concurrency)
+        self.executor = ThreadPoolExecutor(
+            max_workers=limits.max_concurrency, thread_name_prefix="codelewm-score"
+        )
+        self.waiting = 0
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.request_timeout_s
+        if self.semaphore.locked() and self.waiting >= self.limits.max_queue:
+            raise Refused(503, "ServerBusy", f"{self.waiting} requests are already waiting")
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self.semaphore.acquire(), self.limits.request_timeout_s)
+        except TimeoutError:
+            raise _timeout(self.limits, "waiting for a free slot") from None
+        finally:
+            self.waiting -= 1
+        future = loop.run_in_executor(self.executor, fn)
+        future.add_done_callback(lambda _: self.semaphore.release())
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0))
+        except TimeoutError:
+            raise _timeout(self.limits, "scoring") from None
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _timeout(limits: ServerLimits, during: str) -> Refused:
+    return Refused(
+        504,
+        "Timeout",
+        f"the request took longer than {limits.request_timeout_s:g} s ({during})",
+        "Send fewer or smaller candidates, or raise --timeout.",
+    )
+
+
+def create_app(
+    reranker: Reranker,
+    *,
+    index: TransitionIndex | None = None,
+    limits: ServerLimits | None = None,
+) -> FastAPI:
+    """The FastAPI app over an already loaded `reranker` (and optional index)."""
+    limits = limits or ServerLimits()
+    if index is not None and index.checkpoint_id != reranker.checkpoint_id:
+        raise CodeLeWMError(
+            f"index {index.index_id} was built with checkpoint {index.checkpoint_id}, "
+            f"the server runs {reranker.checkpoint_id}"
+        )
+    pool = ScoringPool(limits)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="codelewm",
+        version=__version__,
+        summary="Score and rerank candidate patches with a world model of Python code edits.",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    _add_error_handlers(app)
+    _add_routes(app, reranker, index, limits, pool)
+    return app
+
+
+def _add_routes(
+    app: FastAPI,
+    reranker: Reranker,
+    index: TransitionIndex | None,
+    limits: ServerLimits,
+    pool: ScoringPool,
+) -> None:
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        return Health(checkpoint_id=reranker.checkpoint_id, index_loaded=index is not None)
+
+    @app.get("/v1/model", response_model=ModelInfo)
+    async def model_info() -> ModelInfo:
+        return ModelInfo(
+            codelewm_version=__version__,
+            checkpoint_id=reranker.checkpoint_id,
+            checkpoint_sha256=reranker.checkpoint_sha256,
+            details=reranker.info,
+            baselines=list(reranker.baselines),
+            index_id=index.index_id if index is not None else None,
+            limits=limits,
+        )
+
+    @app.post("/v1/score", response_model=ScoreRecord)
+    async def score(body: ScoreRequest) -> ScoreRecord:
+        texts, ids = _candidates([body.candidate])
+        check_query(limits, body.before, texts)
+        return await pool.run(
+            lambda: reranker.score(
+                body.before,
+                body.instruction,
+                texts[0],
+                candidate_id=ids[0],
+                before_path=body.before_path,
+            )
+        )
+
+    @app.post("/v1/rerank", response_model=RerankRecord)
+    async def rerank(body: RerankRequest) -> RerankRecord:
+        texts, ids = _candidates(body.candidates)
+        check_query(limits, body.before, texts)
+        record = await pool.run(
+            lambda: reranker.rerank(
+                body.before, body.instruction, texts, ids=ids, before_path=body.before_path
+            )
+        )
+        if body.top is not None:
+            record = record.model_copy(update={"results": record.results[: body.top]})
+        return record
+
+    @app.post("/v1/index/query", response_model=IndexQueryRecord)
+    async def index_query(body: IndexQueryRequest) -> IndexQueryRecord:
+        if index is None:
+            raise Refused(
+                404, "NoIndex", "this server has no index", "Start it with `--index DIR`."
+            )
+        check_query(limits, body.before, [body.candidate] if body.candidate else [])
+        scorer = reranker.scorer
+        if not isinstance(scorer, WorldModelScorer):
+            raise Refused(500, "NoIndex", "the loaded scorer cannot embed index queries")
+        return await pool.run(
+            lambda: query_index(
+                index,
+                scorer,
+                before=body.before,
+                instruction=body.instruction,
+                candidate=body.candidate,
+                k=body.k,
+            )
+        )
+
+
+def _candidates(items: list[CandidateIn | str]) -> tuple[list[str], list[str | None]]:
+    texts = [item if isinstance(item, str) else item.code for item in items]
+    ids = [None if isinstance(item, str) else item.candidate_id for item in items]
+    return texts, ids
+
+
+def _error(status: int, record: ErrorRecord) -> JSONResponse:
+    return JSONResponse(status_code=status, content=record.model_dump(mode="json"))
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> JSONResponse:
+        return _error(exc.status, exc.record())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, _record("MalformedJSON", "the body is not valid JSON", 400))
+        shown = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors[:5]
+        )
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        return _error(422, _record("InvalidRequest", f"{shown}{more}", 422))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return _error(exc.status_code, _record(name, str(exc.detail), exc.status_code))
+
+    @app.exception_handler(CodeLeWMError)
+    async def library_error(_: Request, exc: CodeLeWMError) -> JSONResponse:
+        status = _STATUS_OF_EXIT.get(exc.exit_code, 500)
+        record = ErrorRecord(
+            error_type=exc.error_type,
+            message=redact(exc.message),
+            remediation=redact(exc.remediation),
+            exit_code=int(exc.exit_code),
+        )
+        return _error(status, record)
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        message = redact(f"internal error: {type(exc).__name__}: {exc}")
+        return _error(500, _record("InternalError", message, 500))
+
+
+def _record(error_type: str, message: str, status: int) -> ErrorRecord:
+    remediation = {
+        400: "Send a JSON body that matches the OpenAPI schema (GET /openapi.json).",
+        422: "Fix the fields named in the message (schema: GET /openapi.json).",
+        404: "See GET /openapi.json for the routes.",
+        405: "See GET /openapi.json for the methods of each route.",
+    }.get(status, "This is a bug in codelewm; please report it.")
+    return ErrorRecord(error_type=error_type, message=message, remediation=remediation)
