@@ -15,7 +15,6 @@ import textwrap
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.artifacts.redact import SECRET_PATTERNS
-from codelewm.code.functions import normalise
 from codelewm.records import TransitionRecord
 
 _VENDORED = re.compile(r"(^|/)(_vendor|vendor|vendored|third_party|thirdparty|_vendored)(/|$)")
@@ -62,26 +61,31 @@ def contains_secret(text: str) -> bool:
     return any(pattern.regex.search(text) for pattern in SECRET_PATTERNS)
 
 
-def changed_lines(before: str, after: str) -> int:
-    """Lines deleted plus lines inserted by a line diff."""
-    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+def _line_matcher(before: str, after: str) -> difflib.SequenceMatcher[str]:
+    return difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+
+
+def _changed(matcher: difflib.SequenceMatcher[str]) -> int:
     return sum(
         (i2 - i1) + (j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
     )
 
 
+def changed_lines(before: str, after: str) -> int:
+    """Lines deleted plus lines inserted by a line diff."""
+    return _changed(_line_matcher(before, after))
+
+
 def edit_ratio(before: str, after: str) -> float:
     """0 for identical line lists, 1 for a complete rewrite."""
-    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
-    return 1.0 - matcher.ratio()
+    return 1.0 - _line_matcher(before, after).ratio()
 
 
-def _parses(code: str) -> bool:
+def _parse(code: str) -> ast.Module | None:
     try:
-        ast.parse(textwrap.dedent(code))
+        return ast.parse(textwrap.dedent(code))
     except (SyntaxError, ValueError):
-        return False
-    return True
+        return None
 
 
 def record_skip_reason(record: TransitionRecord, config: FilterConfig) -> str | None:
@@ -93,18 +97,28 @@ def record_skip_reason(record: TransitionRecord, config: FilterConfig) -> str | 
         return "non_utf8"
     if max(len(record.before), len(record.after)) > config.max_function_chars:
         return "function_too_long"
-    if not _parses(record.before):
-        return "unparseable_before"
-    if not _parses(record.after):
-        return "unparseable_after"
-    if normalise(record.before) == normalise(record.after):
-        return "no_change"
-    if changed_lines(record.before, record.after) > config.max_changed_lines:
+    if "body" not in record.truncated:  # a trimmed body need not parse; its source checked it
+        reason = _code_reason(record)
+        if reason is not None:
+            return reason
+    matcher = _line_matcher(record.before, record.after)
+    if _changed(matcher) > config.max_changed_lines:
         return "too_many_changed_lines"
-    if edit_ratio(record.before, record.after) > config.max_edit_ratio:
+    if 1.0 - matcher.ratio() > config.max_edit_ratio:
         return "edit_ratio_too_high"
     if config.drop_secrets and _has_secret(record):
         return "secret_found"
+    return None
+
+
+def _code_reason(record: TransitionRecord) -> str | None:
+    before, after = _parse(record.before), _parse(record.after)
+    if before is None:
+        return "unparseable_before"
+    if after is None:
+        return "unparseable_after"
+    if ast.dump(before) == ast.dump(after):
+        return "no_change"
     return None
 
 

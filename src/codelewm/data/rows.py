@@ -15,5 +15,12 @@ class Row:
     after_key: str  # sha256 of normalise(after)
 
     @classmethod
-    def of(cls, record: TransitionRecord) -> Row:
-        return cls(record, normalised_hash(record.before), normalised_hash(record.after))
+    def of(cls, record: TransitionRecord, memo: dict[str, str] | None = None) -> Row:
+        """The row of `record`; `memo` (code -> key) saves re-normalising a shared before."""
+        memo = {} if memo is None else memo
+        keys = []
+        for code in (record.before, record.after):
+            if code not in memo:
+                memo[code] = normalised_hash(code)
+            keys.append(memo[code])
+        return cls(record, keys[0], keys[1])

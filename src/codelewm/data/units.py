@@ -59,11 +59,12 @@ def run_unit(source: Source, unit: str, gate: GateConfig) -> UnitResult:
     source.skipped.clear()
     result = UnitResult()
     licenses: dict[str, str | None] = {}
+    memo: dict[str, str] = {}
     for record in source.iter_transitions(unit):
         licenses.setdefault(record.group, record.license)
         reason = _gate(record, gate, result)
         if reason is None:
-            result.rows.append(Row.of(record))
+            result.rows.append(Row.of(record, memo))
         else:
             result.filtered[reason] += 1
     if isinstance(source, PoolSource):
