@@ -126,3 +126,14 @@ def test_workers_give_the_same_dataset(
     build_dataset(config, BuildOptions(out=tmp_path / "one"))
     build_dataset(config, BuildOptions(out=tmp_path / "two", workers=2))
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
+
+
+def test_manifest_records_what_each_source_read(
+    history: tuple[Path, dict[str, str]], excerpt_root: Path, tmp_path: Path
+) -> None:
+    repo, _ = history
+    build_dataset(_config(repo, excerpt_root), BuildOptions(out=tmp_path / "ds"))
+    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    git, ruff = manifest["metadata"]["sources"]
+    assert git["commits"] == 14 and git["license"] == "MIT" and git["repo"] == "proj"
+    assert ruff["files"] == 1 and ruff["ruff"].startswith("ruff ")

@@ -59,7 +59,7 @@ from codelewm.data.runner import (
     run_units,
     unit_path,
 )
-from codelewm.data.sources.base import Source, SourceConfig
+from codelewm.data.sources.base import ProvenanceSource, Source, SourceConfig
 from codelewm.data.split import SplitConfig
 from codelewm.data.units import GateConfig, UnitResult
 from codelewm.errors import ConfigError, InputError
@@ -163,7 +163,8 @@ def build_dataset(
     stats = _stats(
         assembled, units, len(cached_before), options, config.seed, time.perf_counter() - start
     )
-    write_dataset(options, config, assembled, report, stats)
+    provenance = [s.provenance() if isinstance(s, ProvenanceSource) else {} for s in sources]
+    write_dataset(options, config, assembled, report, stats, provenance)
     return stats
 
 
@@ -254,15 +255,17 @@ def write_dataset(
     assembled: Assembled,
     report: FilterReport,
     stats: BuildStats,
+    provenance: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Write the layout of data/layout.py whole (manifest included) or not at all."""
+    metadata = {"stats": stats.model_dump(mode="json"), "sources": list(provenance)}
     with ArtifactWriter(
         options.out,
         kind="dataset",
         config=config,
         overwrite=options.overwrite,
         command=options.command,
-        metadata={"stats": stats.model_dump(mode="json")},
+        metadata=metadata,
     ) as artifact:
         root = artifact.path
         for split in SPLITS:

@@ -18,13 +18,15 @@ A source is a class registered in `codelewm.data.registry.SOURCES` under its nam
 - optional `iter_pools(unit)`: called right after `iter_transitions(unit)` was exhausted on the same
   instance; yields `SameBeforePool`s the source built itself (e.g. with seeded decoys). The build also
   finds pools across records on its own (>= 3 distinct afters of one before).
+- optional `provenance()`: a JSON-able dict that pins what the source read (a repository's head
+  commit, a tool's version, package versions); the build writes it into the dataset manifest.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,6 +51,13 @@ class Source(Protocol):
     def units(self) -> list[str]: ...
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]: ...
+
+
+@runtime_checkable
+class ProvenanceSource(Protocol):
+    """A source that says exactly what it read (recorded in the dataset manifest)."""
+
+    def provenance(self) -> dict[str, Any]: ...
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, Capsule, make_capsule
 from codelewm.data.filters import changed_lines, path_skip_reason, text_skip_reason
@@ -100,6 +100,16 @@ class GitSource:
             text = read_file_at(self.config.repo, self.config.rev, name) if name else b""
             self._license = (license_from_text(text.decode("utf-8", "replace")) if name else None,)
         return self._license[0]
+
+    def provenance(self) -> dict[str, Any]:
+        commits = self.commits()
+        return {
+            "repo": self.group,
+            "rev": self.config.rev,
+            "head": commits[-1].sha if commits else None,
+            "commits": len(commits),
+            "license": self.license(),
+        }
 
     def units(self) -> list[str]:
         commits = self.commits()

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -89,6 +89,15 @@ class RuffSource:
                 license_override=self.config.license,
             )
         return self._files
+
+    def provenance(self) -> dict[str, Any]:
+        files = self.files()
+        return {
+            "ruff": ruff_version(),
+            "rules": len(self.config.rules),
+            "files": len(files),
+            "groups": len({f.group for f in files}),
+        }
 
     def units(self) -> list[str]:
         files, size = self.files(), self.config.files_per_unit
