@@ -9,6 +9,8 @@ import typer
 from codelewm import __version__
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import index as index_cli
+from codelewm.cli import llm as llm_cli
+from codelewm.cli import llm_demo, openrouter
 from codelewm.cli import manifest, schemas, secret_scan
 from codelewm.cli import model as model_cli
 from codelewm.cli import score as score_cli
@@ -32,6 +34,9 @@ app.command("score")(score_cli.score)
 app.command("rerank")(score_cli.rerank)
 app.add_typer(index_cli.app, name="index")
 app.command("serve")(serve_cli.serve)
+app.add_typer(llm_cli.app, name="llm")
+app.command("llm-demo")(llm_demo.llm_demo)
+app.add_typer(openrouter.app, name="openrouter")
 
 
 def _version(value: bool) -> None:

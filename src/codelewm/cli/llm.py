@@ -1,0 +1,256 @@
+"""`codelewm llm candidates`: ask an LLM (or the dry-run fixtures) for candidates; write a pack.
+
+Dry-run is the default (see cli/llm_env.py): fixture candidates for the fixture task, no key read,
+no network. Live: `--live` or `CODELEWM_LLM_DRY_RUN=0`, OpenRouter unless `--base-url` names another
+OpenAI-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
+from codelewm.cli.llm_env import check_env_name, dry_run_mode, enable_debug_logging, read_secret
+from codelewm.errors import InputError
+from codelewm.llm.errors import LiveModeRefusedError, MissingApiKeyError
+from codelewm.llm.generate import generate_pack
+from codelewm.llm.pack import CandidatePack, write_pack
+from codelewm.llm.providers import CandidateProvider, make_provider
+from codelewm.llm.settings import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_MODEL,
+    GenerationConfig,
+    OutputPolicy,
+    ProviderConfig,
+    RetryPolicy,
+)
+from codelewm.llm.task import LlmTask, fixture_task, load_task, task_from_files
+
+app = typer.Typer(
+    help="LLM candidate generation (dry-run fixtures by default).", no_args_is_help=True
+)
+
+TaskOpt = Annotated[
+    Path | None, typer.Option("--task", help="A codelewm.llm_task.v1 JSON file (default: fixture).")
+]
+BeforeOpt = Annotated[
+    Path | None, typer.Option("--before", help="The file to change (instead of --task).")
+]
+InstructionOpt = Annotated[
+    str | None, typer.Option("--instruction", help="What to change (with --before).")
+]
+ContextOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--context", help="A nearby file for context (repeatable; with --before)."),
+]
+SymbolOpt = Annotated[
+    str | None, typer.Option("--symbol", help="The function the task is about (with --before).")
+]
+LiveOpt = Annotated[
+    bool, typer.Option("--live", help="Call the endpoint (else CODELEWM_LLM_DRY_RUN decides).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Fixture candidates: no key, no network (the default).")
+]
+ModelOpt = Annotated[str, typer.Option("--model", help="Model name at the endpoint.")]
+NOpt = Annotated[int, typer.Option("--n", "-n", min=1, max=32, help="Candidates to ask for.")]
+TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, max=2.0)]
+MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=16, max=32768)]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per request.")]
+RetriesOpt = Annotated[
+    int, typer.Option("--retries", min=0, max=10, help="Retries on 429/5xx/timeouts.")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Sent to the endpoint; seeds jitter.")]
+PolicyOpt = Annotated[
+    str, typer.Option("--output-policy", help="'diff' (unified diff) or 'function' (replacement).")
+]
+ContextTokensOpt = Annotated[
+    int, typer.Option("--context-tokens", help="Token budget of the context (chars/4).")
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--base-url", help="An OpenAI-compatible endpoint (default: OpenRouter)."),
+]
+ApiKeyEnvOpt = Annotated[
+    str, typer.Option("--api-key-env", help="NAME of the variable holding the key (live mode).")
+]
+EnvFileOpt = Annotated[
+    Path, typer.Option("--env-file", help="Optional .env read for the key in live mode.")
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug-log-bodies",
+        help="Log scrubbed request/response bodies to stderr; refused unless the endpoint is "
+        "on loopback (a local fake server).",
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Write a pack that held a credential (it is redacted).")
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
+
+
+def resolve_task(
+    task: Path | None,
+    before: Path | None,
+    instruction: str | None,
+    context: list[Path] | None,
+    symbol: str | None,
+) -> LlmTask:
+    """--task FILE, or --before FILE --instruction TEXT, or the fixture task."""
+    if task is not None and before is not None:
+        raise InputError("give --task or --before, not both")
+    if task is not None:
+        return load_task(task)
+    if before is not None:
+        if not instruction:
+            raise InputError("--before needs --instruction", remediation="Say what to change.")
+        return task_from_files(before, instruction, context=context, symbol=symbol)
+    if instruction or context or symbol:
+        raise InputError("--instruction, --context and --symbol go with --before")
+    return fixture_task()
+
+
+def generation_config(
+    *,
+    model: str,
+    n: int,
+    temperature: float,
+    max_tokens: int,
+    timeout: float,
+    retries: int,
+    seed: int | None,
+    output_policy: str,
+    context_tokens: int,
+) -> GenerationConfig:
+    if output_policy not in ("diff", "function"):
+        raise InputError(f"--output-policy {output_policy!r}: use 'diff' or 'function'")
+    policy: OutputPolicy = "diff" if output_policy == "diff" else "function"
+    try:
+        return GenerationConfig(
+            model=model,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout_s=timeout,
+            retry=RetryPolicy(max_retries=retries),
+            seed=seed,
+            output_policy=policy,
+            context_tokens=context_tokens,
+        )
+    except ValueError as exc:
+        raise InputError(f"invalid generation settings: {exc}") from None
+
+
+def provider_for(
+    *,
+    dry_run: bool,
+    base_url: str | None,
+    api_key_env: str,
+    env_file: Path,
+    debug_log_bodies: bool,
+) -> CandidateProvider:
+    """The provider; in live mode the key is read here, and only here."""
+    check_env_name(api_key_env)
+    if debug_log_bodies:
+        enable_debug_logging()
+    if dry_run:
+        return make_provider(None)
+    if debug_log_bodies and base_url is None:
+        raise LiveModeRefusedError("--debug-log-bodies is refused against OpenRouter (live)")
+    key = read_secret(api_key_env, env_file=env_file)
+    if key is None:
+        raise MissingApiKeyError(
+            f"live mode needs a key; {api_key_env} is not set (nor in {env_file})"
+        )
+    try:
+        config = ProviderConfig(
+            kind="openrouter" if base_url is None else "openai-compatible",
+            **({} if base_url is None else {"base_url": base_url}),
+            api_key=key,
+            api_key_env=api_key_env,
+            debug_log_bodies=debug_log_bodies,
+        )
+    except ValueError:
+        raise InputError(f"--base-url {base_url!r} is not an http(s) URL") from None
+    return make_provider(config)
+
+
+def pack_table(pack: CandidatePack) -> Table:
+    table = Table(title=f"candidates for {pack.task_id} ({pack.generator.provider})")
+    for column in ("id", "parse", "apply", "rankable", "finish", "error"):
+        table.add_column(column)
+    for cand in pack.candidates:
+        error = cand.errors[0].error_type if cand.errors else ""
+        table.add_row(
+            Text(cand.candidate_id),
+            Text(cand.parse_status),
+            Text(cand.apply_status),
+            Text("yes" if cand.rankable else "no", style="green" if cand.rankable else "red"),
+            Text(cand.finish_reason or "-"),
+            Text(error),
+        )
+    return table
+
+
+@app.command("candidates")
+@handle_errors
+def candidates(
+    out: Annotated[Path, typer.Option("--out", help="Pack artifact directory to write.")],
+    task: TaskOpt = None,
+    before: BeforeOpt = None,
+    instruction: InstructionOpt = None,
+    context: ContextOpt = None,
+    symbol: SymbolOpt = None,
+    live: LiveOpt = False,
+    dry_run: DryRunOpt = False,
+    model: ModelOpt = DEFAULT_MODEL,
+    n: NOpt = 5,
+    temperature: TemperatureOpt = 0.8,
+    max_tokens: MaxTokensOpt = 1024,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 3,
+    seed: SeedOpt = None,
+    output_policy: PolicyOpt = "diff",
+    context_tokens: ContextTokensOpt = 6000,
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
+    env_file: EnvFileOpt = Path(".env"),
+    debug_log_bodies: DebugOpt = False,
+    force: ForceOpt = False,
+    overwrite: OverwriteOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Generate candidate patches for a task and write a codelewm.llm_candidate_pack.v1 artifact."""
+    the_task = resolve_task(task, before, instruction, context, symbol)
+    config = generation_config(
+        model=model,
+        n=n,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout=timeout,
+        retries=retries,
+        seed=seed,
+        output_policy=output_policy,
+        context_tokens=context_tokens,
+    )
+    provider = provider_for(
+        dry_run=dry_run_mode(live=live, dry_run=dry_run),
+        base_url=base_url,
+        api_key_env=api_key_env,
+        env_file=env_file,
+        debug_log_bodies=debug_log_bodies,
+    )
+    pack = generate_pack(the_task, provider, config)
+    write_pack(pack, the_task, out, scrubber=provider.scrubber, force=force, overwrite=overwrite)
+    if json_output:
+        print_json(pack)
+        return
+    console.print(pack_table(pack))
+    err_console.print(f"wrote {out} ({pack.summary.rankable}/{pack.summary.candidates} rankable)")
