@@ -1,0 +1,62 @@
+"""`codelewm eval downstream-pack`: build execution-labelled pool files (thin: eval/packs.py does the work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
+from codelewm.cli._eval_common import (
+    OverwriteOpt,
+    progress_bar,
+)
+from codelewm.errors import InputError
+from codelewm.eval.pack_build import PACK_KINDS, devset_pools, label_tasks, pack_tasks, write_pack
+
+DEVSET = Path("../shared/data/devset_gpt35-gpt4_mbpp_pools.v1.jsonl")
+MBPP = Path("../shared/data/mbpp.jsonl")
+
+
+@handle_errors
+def downstream_pack(
+    kind: Annotated[str, typer.Option("--kind", help="humaneval | mbpp | dataframebench | devset")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Pool file to write (JSONL); stats go to OUT.stats.json.")
+    ],
+    seed: Annotated[int, typer.Option("--seed", help="Mutation seed.")] = 17,
+    workers: Annotated[int, typer.Option("--workers", help="Sandbox processes in parallel.")] = 2,
+    mbpp: Annotated[Path, typer.Option("--mbpp", help="mbpp.jsonl (for --kind mbpp).")] = MBPP,
+    wheel: Annotated[
+        Path | None,
+        typer.Option("--wheel", help="dataframebench wheel (for --kind dataframebench)."),
+    ] = None,
+    devset: Annotated[
+        Path, typer.Option("--devset", help="Labelled pool file (for --kind devset).")
+    ] = DEVSET,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N tasks (smoke runs).")
+    ] = None,
+    overwrite: OverwriteOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Build execution-labelled WS-D pools (reference + failing single-point mutants, all ast.unparse'd)."""
+    if kind not in PACK_KINDS:
+        raise InputError(
+            f"unknown --kind {kind!r}", remediation=f"Use one of: {', '.join(PACK_KINDS)}."
+        )
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} exists", remediation="Pass --overwrite to replace it.")
+    if kind == "devset":
+        pools, stats = devset_pools(devset)
+    else:
+        tasks = pack_tasks(kind, mbpp=mbpp, wheel=wheel)[:limit]
+        with progress_bar(len(tasks), f"downstream-pack {kind}", quiet=json_output) as advance:
+            pools, stats = label_tasks(kind, tasks, seed=seed, workers=workers, progress=advance)
+    summary = write_pack(out, pools, stats, kind=kind, seed=seed)
+    if json_output:
+        print_json(summary)
+        return
+    console.print(f"wrote {summary['pools']} pools to {out} (stats: {out}.stats.json)")
+    console.print(summary["stats"], highlight=False)

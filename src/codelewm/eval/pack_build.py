@@ -1,0 +1,74 @@
+"""Build one pool file of a given kind and write it with its statistics (`OUT.stats.json`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from codelewm.artifacts.atomic import atomic_write_text
+from codelewm.artifacts.digest import sha256_file
+from codelewm.errors import InputError
+from codelewm.eval.pack_sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
+from codelewm.eval.packs import PackStats, Task, build_pools, sandbox_labeller
+from codelewm.eval.pools import read_pool_file, write_pool_file
+from codelewm.execution import Policy
+from codelewm.records import RerankPool
+
+PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset")
+
+
+def pack_tasks(kind: str, *, mbpp: Path, wheel: Path | None) -> list[Task]:
+    """The tasks of a sandbox-labelled kind (humaneval, mbpp, dataframebench)."""
+    if kind == "humaneval":
+        return humaneval_tasks()
+    if kind == "mbpp":
+        return mbpp_tasks(mbpp)
+    if kind != "dataframebench":
+        raise InputError(
+            f"unknown pack kind {kind!r}", remediation=f"Use one of: {', '.join(PACK_KINDS)}."
+        )
+    if wheel is None:
+        raise InputError(
+            "--kind dataframebench needs --wheel",
+            remediation="pip download --no-deps --python-version 3.12 --only-binary :all: dataframebench -d DIR",
+        )
+    return dataframebench_tasks(wheel)
+
+
+def label_tasks(
+    kind: str,
+    tasks: list[Task],
+    *,
+    seed: int,
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[RerankPool], PackStats]:
+    """Pools of `tasks`, labelled in the sandbox (dataframebench may import installed packages)."""
+    label = sandbox_labeller(workers=workers, policy=Policy(site_packages=kind == "dataframebench"))
+    return build_pools(tasks, label, seed=seed, progress=progress)
+
+
+def devset_pools(path: Path) -> tuple[list[RerankPool], PackStats]:
+    """An already labelled pool file, validated and passed through as is."""
+    pools = read_pool_file(path)
+    return pools, PackStats(tasks=len(pools), kept=len(pools))
+
+
+def write_pack(
+    out: Path, pools: list[RerankPool], stats: PackStats, *, kind: str, seed: int
+) -> dict[str, Any]:
+    """Write the pool file and `OUT.stats.json`; returns the stats document."""
+    write_pool_file(out, pools)
+    summary = {
+        "schema_version": "codelewm.eval.pack_stats.v1",
+        "kind": kind,
+        "seed": seed,
+        "pools": len(pools),
+        "pools_file": str(out),
+        "pools_sha256": sha256_file(out),
+        "stats": stats.model_dump(),
+    }
+    atomic_write_text(out.with_name(out.name + ".stats.json"), json.dumps(summary, indent=2) + "\n")
+    return summary
