@@ -63,13 +63,17 @@ def p4_section(report: dict[str, Any], report_dir: Path) -> str:
         if r["role"] != "control"
     ]
     stats_path = Path(report["pools"] + ".stats.json")
-    stats = json.loads(stats_path.read_text())["stats"] if stats_path.is_file() else None
+    document = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+    stats = document.get("stats")
     text = f"n = {report['n_pools']} pools ({report['n_mixed']} mixed), {report['n_candidates']} candidates.\n\n"
     text += table(["ranker", "pass@1, all", "pass@1, mixed", "pass@3, all"], rows)
     text += f"\nStrongest baseline: **{report['strongest_baseline']}** — the bar a model's pass@1 must clear (paired CI of the lift above 0, n >= 100, no leakage).\n"
     if stats and stats.get("dropped"):
         dropped = ", ".join(f"{k}: {v}" for k, v in stats["dropped"].items())
         text += f"\nPack: {stats['tasks']} tasks, {stats['kept']} kept; dropped — {dropped}; pool sizes {stats['pool_sizes']}.\n"
+    if document.get("command"):
+        argv = ["codelewm", *document["command"][1:]]
+        text += f"\nPools built by: `{' '.join(shlex.quote(a) for a in argv)}`\n"
     return text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -54,7 +55,7 @@ def downstream_pack(
         tasks = pack_tasks(kind, mbpp=mbpp, wheel=wheel)[:limit]
         with progress_bar(len(tasks), f"downstream-pack {kind}", quiet=json_output) as advance:
             pools, stats = label_tasks(kind, tasks, seed=seed, workers=workers, progress=advance)
-    summary = write_pack(out, pools, stats, kind=kind, seed=seed)
+    summary = write_pack(out, pools, stats, kind=kind, seed=seed, command=sys.argv)
     if json_output:
         print_json(summary)
         return

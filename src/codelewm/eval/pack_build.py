@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,13 @@ def devset_pools(path: Path) -> tuple[list[RerankPool], PackStats]:
 
 
 def write_pack(
-    out: Path, pools: list[RerankPool], stats: PackStats, *, kind: str, seed: int
+    out: Path,
+    pools: list[RerankPool],
+    stats: PackStats,
+    *,
+    kind: str,
+    seed: int,
+    command: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the pool file and `OUT.stats.json`; returns the stats document."""
     write_pool_file(out, pools)
@@ -65,6 +71,7 @@ def write_pack(
         "schema_version": "codelewm.eval.pack_stats.v1",
         "kind": kind,
         "seed": seed,
+        "command": list(command),
         "pools": len(pools),
         "pools_file": str(out),
         "pools_sha256": sha256_file(out),
