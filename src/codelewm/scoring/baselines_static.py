@@ -7,9 +7,12 @@ the project defines it; nothing here runs candidate code, and `scoring` never im
 
 from __future__ import annotations
 
+import functools
+
 from codelewm.code.validity import check_validity
 
 
+@functools.lru_cache(maxsize=4096)  # the validity and consensus baselines check the same candidates
 def is_statically_valid(code: str) -> bool:
     """Parses, and no undefined names."""
     return check_validity(code).ok
