@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -33,9 +34,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.artifacts.atomic import atomic_write_bytes
 from codelewm.data.license import license_from_metadata
-from codelewm.errors import InputError, SourceUnavailableError
+from codelewm.errors import ConfigError, InputError, SourceUnavailableError
 
 MAX_MEMBER_BYTES = 2_000_000
 PIP_TIMEOUT_S = 300
@@ -161,6 +161,41 @@ def download(name: str, version: str, cache: Path, *, allow_sdist: bool = False)
     )
 
 
+def prefetch(specs: Sequence[tuple[str, str]], cache: Path) -> None:
+    """Download every (name, version) not yet in `cache` with ONE pip run (wheels only); what pip
+    cannot get is left for `download` to report."""
+    cache.mkdir(parents=True, exist_ok=True)
+    missing = sorted({f"{n}=={v}" for n, v in specs if _cached(n, v, cache) is None})
+    if missing:
+        _pip(
+            [
+                "download",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "--dest",
+                str(cache),
+                "--disable-pip-version-check",
+                *missing,
+            ]
+        )
+
+
+def load_pins(path: Path) -> list[PinnedWheel]:
+    """`[[wheels]]` tables (name, version, sha256) of a TOML lock file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the wheel pins {path}: {exc}") from exc
+    unknown = set(raw) - {"wheels"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; expected [[wheels]] tables")
+    try:
+        return [PinnedWheel.model_validate(item) for item in raw.get("wheels", [])]
+    except ValueError as exc:
+        raise ConfigError(f"{path}: invalid wheel pin: {exc}") from exc
+
+
 # --- reading archives in memory ---------------------------------------------------------------
 
 
@@ -262,6 +297,7 @@ def materialise(pins: Sequence[PinnedWheel], cache: Path, dest: Path) -> list[Fe
     """Unpack the `.py` files and dist-info metadata of pinned wheels under `dest/site-packages`."""
     site = dest / "site-packages"
     provenance: list[Fetched] = []
+    prefetch([(pin.name, pin.version) for pin in pins], cache)
     for pin in sorted(pins, key=lambda p: _normalise_name(p.name)):
         archive = download(pin.name, pin.version, cache)
         if pin.sha256 is not None and archive.fetched.sha256 != pin.sha256:
@@ -271,10 +307,11 @@ def materialise(pins: Sequence[PinnedWheel], cache: Path, dest: Path) -> list[Fe
             )
         skipped: Counter[str] = Counter()
         for name, data in archive_members(archive.path, skipped):
-            if name.endswith(".py") or _is_dist_info_metadata(name):
+            in_data_dir = name.split("/", 1)[0].endswith(".data")  # scripts, headers: not the package
+            if (name.endswith(".py") and not in_data_dir) or _is_dist_info_metadata(name):
                 target = site / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(target, data)
+                target.write_bytes(data)  # a fresh scratch tree: no need for atomic writes
         provenance.append(archive.fetched)
     return provenance
 

@@ -33,8 +33,8 @@ from pydantic import Field
 from codelewm.code.functions import functions_by_name
 from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
 from codelewm.data.edit_summary import describe_edit
-from codelewm.data.eval_guard import is_eval_path
-from codelewm.data.fetch import Archive, available_versions, download, python_files
+from codelewm.data.eval_guard import is_eval_code, is_eval_path
+from codelewm.data.fetch import Archive, available_versions, download, prefetch, python_files
 from codelewm.data.filters import changed_lines, path_skip_reason
 from codelewm.data.pairs import FileEdits, file_edits
 from codelewm.data.sources.base import SourceConfig
@@ -84,6 +84,10 @@ class ReleasesSource:
         versions = self.release_versions()
         name = self.config.package
         return [f"{name}:{old}..{new}" for old, new in itertools.pairwise(versions)]
+
+    def prefetch(self) -> None:
+        """Download every release of the config with one pip run (optional; saves pip starts)."""
+        prefetch([(self.config.package, v) for v in self.release_versions()], self.config.cache_dir)
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
         old_version, new_version = unit.split(":", 1)[1].split("..", 1)
@@ -155,6 +159,9 @@ class ReleasesSource:
         for edit in edits.edits:
             if changed_lines(edit.before, edit.after) > self.config.max_changed_lines:
                 self.skipped["too_many_changed_lines"] += 1
+                continue
+            if is_eval_code(edit.before) or is_eval_code(edit.after):
+                self.skipped["eval_overlap"] += 1
                 continue
             capsule = make_capsule(
                 edits.module,
