@@ -60,7 +60,7 @@ def encode_candidates(model: WorldModel, batch: Batch) -> Tensor:
     """Latents of the valid candidates, zeros for padding: (B, K, d_latent)."""
     b, k, t = batch.cand_ids.shape
     flat_valid = batch.cand_valid.reshape(-1)  # (B*K,)
-    z = model.encode(
+    z = model.encode_bucketed(
         batch.cand_ids.reshape(b * k, t)[flat_valid],
         batch.cand_tags.reshape(b * k, t)[flat_valid],
         batch.cand_changed.reshape(b * k, t)[flat_valid],
@@ -71,13 +71,14 @@ def encode_candidates(model: WorldModel, batch: Batch) -> Tensor:
 
 
 def world_model_loss(model: WorldModel, batch: Batch, cfg: LossConfig, *, step: int) -> LossOutput:
-    b, a_count, length = batch.action_ids.shape
-    z_b = model.encode(batch.before_ids, batch.before_tags, batch.before_changed).float()  # (B, d)
+    b, a_count, _ = batch.action_ids.shape
+    length = max(1, int(batch.action_mask.sum(-1).max()))  # cut padding columns no row uses
+    z_b = model.encode_bucketed(batch.before_ids, batch.before_tags, batch.before_changed).float()
     z_c = encode_candidates(model, batch)  # (B, K, d)
     actions = (
         model.encode_action(
-            batch.action_ids.reshape(b * a_count, length),
-            batch.action_mask.reshape(b * a_count, length),
+            batch.action_ids[..., :length].reshape(b * a_count, length),
+            batch.action_mask[..., :length].reshape(b * a_count, length),
         )
         .float()
         .view(b, a_count, -1)

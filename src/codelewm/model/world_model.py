@@ -215,6 +215,23 @@ class WorldModel(nn.Module):
         z: Tensor = self.encoder(ids, tags, changed)
         return z
 
+    def encode_bucketed(
+        self, ids: Tensor, tags: Tensor, changed: Tensor, *, chunk: int = 64
+    ) -> Tensor:
+        """`encode` in length-sorted chunks, each cut to its longest row: same latents, fewer padded
+        tokens (candidate windows are mostly far shorter than max_len). (N, T) -> (N, d_latent)."""
+        lengths = (tags != 0).sum(1)  # (N,)
+        order = torch.argsort(lengths, stable=True)
+        outs = []
+        for start in range(0, ids.shape[0], chunk):
+            rows = order[start : start + chunk]
+            width = max(1, int(lengths[rows].max()))
+            outs.append(self.encoder(ids[rows, :width], tags[rows, :width], changed[rows, :width]))
+        if not outs:
+            return ids.new_zeros(0, self.cfg.d_latent, dtype=self.token_emb.weight.dtype)
+        z = torch.cat(outs)  # (N, d) in sorted order
+        return z[torch.argsort(order)]
+
     def encode_action(self, ids: Tensor, mask: Tensor) -> Tensor:
         a: Tensor = self.action_encoder(ids, mask)
         return a

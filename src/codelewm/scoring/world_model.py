@@ -158,7 +158,7 @@ class WorldModelScorer:
             chunk = seqs[start : start + self.batch_size]
             ids, tags, changed = stack_sequences(chunk, cfg.max_len)
             outs.append(
-                self.model.encode(
+                self.model.encode_bucketed(
                     ids.to(self.device), tags.to(self.device), changed.to(self.device)
                 ).float()
             )

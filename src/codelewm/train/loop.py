@@ -250,7 +250,7 @@ class Trainer:
             "grad_norm": float(grad_norm),
         }
         metrics.update({name: float(v) for name, v in zip(TERMS, terms, strict=True)})
-        metrics["temperature"] = float(self.model.temperature)
+        metrics["temperature"] = float(self.model.temperature.detach())
         return metrics
 
     def _maybe_evaluate_and_save(self, elapsed: float) -> bool:
