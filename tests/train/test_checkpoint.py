@@ -125,7 +125,7 @@ def test_refuses_a_tampered_weight_file(tiny_run: TrainResult, tmp_path: Path) -
 def test_refuses_a_missing_manifest(tiny_run: TrainResult, tmp_path: Path) -> None:
     ckpt = _copy(tiny_run.out_dir / "last", tmp_path)
     (ckpt / "manifest.json").unlink()
-    with pytest.raises(CheckpointError, match="no manifest.json"):
+    with pytest.raises(CheckpointError, match=r"no manifest\.json"):
         load_checkpoint(ckpt)
 
 
@@ -139,7 +139,7 @@ def test_refuses_pickle_files(tiny_run: TrainResult, tmp_path: Path) -> None:
 def test_refuses_an_unlisted_file(tiny_run: TrainResult, tmp_path: Path) -> None:
     ckpt = _copy(tiny_run.out_dir / "last", tmp_path)
     (ckpt / "notes.txt").write_text("hello")
-    with pytest.raises(CheckpointError, match="notes.txt"):
+    with pytest.raises(CheckpointError, match=r"notes\.txt"):
         verify_checkpoint(ckpt)
 
 
@@ -148,7 +148,7 @@ def test_refuses_an_edited_config(tiny_run: TrainResult, tmp_path: Path) -> None
     config = json.loads((ckpt / "config.json").read_text())
     config["model"]["d_model"] = 64
     (ckpt / "config.json").write_text(json.dumps(config))
-    with pytest.raises(CheckpointError, match="config.json"):
+    with pytest.raises(CheckpointError, match=r"config\.json"):
         load_checkpoint(ckpt)
 
 
