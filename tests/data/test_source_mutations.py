@@ -82,3 +82,17 @@ def test_context_is_the_capsule(tmp_path: Path) -> None:
     _, records = _build(_package(tmp_path))
     push = next(r for r in records if r.symbol == "heappush")
     assert push.context == "def _siftdown(heap, startpos, pos): ...\ndef tiny(): ...\n"
+
+
+def test_benchmark_solution_in_ordinary_file_is_dropped(tmp_path: Path) -> None:
+    from codelewm.data.eval_guard import humaneval_programs
+
+    root = tmp_path / "utils"
+    root.mkdir()
+    (root / "LICENSE").write_text(
+        "MIT License\n\nPermission is hereby granted, free of charge, ..."
+    )
+    (root / "close.py").write_text(next(iter(humaneval_programs())))
+    source, records = _build(root)
+    assert records == []
+    assert dict(source.skipped) == {"eval_overlap": 1}
