@@ -142,14 +142,14 @@ _TEMPLATES: dict[str, Templates] = {
     ),
     "wrong_var": (
         (
-            "use `{new_name}` instead of `{old_name}` in `{old}` in `{func}`{where}",
-            "in `{func}`, replace `{old_name}` with `{new_name}` in `{old}`{where}",
+            "use `{new_name}` instead of `{old_name}`{in_old} in `{func}`{where}",
+            "in `{func}`, replace `{old_name}` with `{new_name}`{in_old}{where}",
             "change `{old}` to `{new}` in `{func}`{where}",
         ),
         (
             "`{new}` in `{func}`{where} uses the wrong variable: it should be `{old_name}`, not `{new_name}`",
-            "fix the variable mix-up in `{new}` of `{func}`{where}: use `{old_name}`",
-            "`{new_name}` in `{new}` of `{func}`{where} should be `{old_name}`",
+            "fix the variable mix-up{in_new} of `{func}`{where}: use `{old_name}`",
+            "`{new_name}`{in_new} of `{func}`{where} should be `{old_name}`",
         ),
     ),
     "drop_return": (
@@ -203,6 +203,10 @@ def _values(phrase: Phrase) -> dict[str, str]:
         values["in_new"] = f" in `{values['new']}`" if quoted else ""
     elif phrase.op == "range":
         values.update(_range_words(values))
+    elif phrase.op == "wrong_var":
+        quoted = phrase.old != phrase.facts["old_name"]
+        values["in_old"] = f" in `{values['old']}`" if quoted else ""
+        values["in_new"] = f" in `{values['new']}`" if quoted else ""
     elif phrase.op == "delete_stmt":
         previous = phrase.facts.get("previous", "")
         values["after_previous"] = (
