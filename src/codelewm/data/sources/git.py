@@ -40,7 +40,7 @@ from codelewm.data.sources.base import SourceConfig
 from codelewm.data.transition import new_transition
 from codelewm.records import JsonScalar, TransitionRecord
 
-_PARSE_CACHE_SIZE = 64
+_PARSE_CACHE_SIZE = 512  # parsed blobs held for a later commit of the same unit
 _REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,}", re.MULTILINE)
 
 
@@ -88,6 +88,7 @@ class GitSource:
         self._commits: list[Commit] | None = None
         self._license: tuple[str | None] | None = None
         self._parse_cache: dict[str, ParsedFile | str | None] = {}
+        self._pending: Counter[str] = Counter()  # blob -> uses as a before still to come
 
     def commits(self) -> list[Commit]:
         if self._commits is None:
@@ -122,6 +123,8 @@ class GitSource:
         chunk = self._chunk(unit)
         wanted = [c for c in chunk if self._keep_commit(c)]
         changes = changed_files(self.config.repo, [c.sha for c in wanted])
+        self._parse_cache = {}
+        self._pending = Counter(c.old_blob for cs in changes.values() for c in cs)
         license_id = self.license()
         with BlobReader(self.config.repo) as blobs:
             for commit in wanted:
@@ -161,10 +164,10 @@ class GitSource:
         if reason is not None:
             self.skipped[reason] += 1
             return
-        before = self._parsed(blobs, change.old_blob)
+        before = self._parsed(blobs, change.old_blob, as_before=True)
         if isinstance(before, str):
             return
-        after = self._parsed(blobs, change.new_blob)
+        after = self._parsed(blobs, change.new_blob, as_before=False)
         if isinstance(after, str):
             return
         found = file_edits(before, after, self.skipped, bulk=self._bulk_rule())
@@ -221,16 +224,24 @@ class GitSource:
             self.config.bulk_fraction, self.config.bulk_min_functions, self.config.bulk_min_touched
         )
 
-    def _parsed(self, blobs: BlobReader, sha: str) -> ParsedFile | str | None:
+    def _parsed(self, blobs: BlobReader, sha: str, *, as_before: bool) -> ParsedFile | str | None:
         """The blob parsed, None when it does not parse, or the reason code it could not be read
-        for (counted at every use). A commit's after is often the next one's before, so the last
-        few results are kept."""
-        if sha not in self._parse_cache:
+        for (counted at every use). An after that a later commit of the unit edits again (it is in
+        `_pending`) stays parsed until that commit used it as its before."""
+        parsed: ParsedFile | str | None
+        if sha in self._parse_cache:
+            parsed = self._parse_cache[sha]
+        else:
             text, reason = self._read(blobs, sha)
-            self._parse_cache[sha] = reason if text is None else parse_file(text)
+            parsed = reason if text is None else parse_file(text)
+        if as_before:
+            self._pending[sha] -= 1
+            if self._pending[sha] <= 0:
+                self._parse_cache.pop(sha, None)
+        elif self._pending[sha] > 0:
+            self._parse_cache[sha] = parsed
             while len(self._parse_cache) > _PARSE_CACHE_SIZE:
                 del self._parse_cache[next(iter(self._parse_cache))]
-        parsed = self._parse_cache[sha]
         if isinstance(parsed, str):
             self.skipped[parsed] += 1
         return parsed
