@@ -121,3 +121,11 @@ def test_distribution_metadata_gives_each_package_its_license(tmp_path: Path) ->
         ("site-packages/demo", "BSD-3-Clause"),
         ("site-packages/other", None),
     ]
+
+
+def test_pyproject_license() -> None:
+    from codelewm.data.license import license_from_pyproject
+
+    assert license_from_pyproject('[project]\nlicense = "MIT"\n') == "MIT"
+    assert license_from_pyproject('[project]\nlicense = {text = "BSD License"}\n') == "BSD"
+    assert license_from_pyproject("not toml [") is None

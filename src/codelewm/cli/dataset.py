@@ -49,6 +49,10 @@ def build(
         list[str] | None, typer.Option("--package", help="releases: package (repeatable).")
     ] = None,
     versions: Annotated[int | None, typer.Option("--versions", help="releases: count.")] = None,
+    license_id: Annotated[
+        str | None,
+        typer.Option("--license", help="git/ruff: the code's license when its files do not say."),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     shard: Annotated[
         str | None, typer.Option("--shard", help="i/n: build only this shard of the units.")

@@ -3,13 +3,15 @@
 Licenses are recorded per record (`TransitionRecord.license`) as short SPDX-like ids. Where they come
 from: the running Python's standard library is `PSF-2.0`; a wheel or installed distribution reads its
 METADATA (`License-Expression`, then `License`, then `License :: OSI Approved :: ...` classifiers);
-a git repository or a plain directory reads its LICENSE/COPYING file (at HEAD for git). Text that
+a git repository or a plain directory reads its LICENSE/COPYING file (at HEAD for git; a repository
+without one, its pyproject.toml `project.license`). Text that
 matches nothing is `None`: unknown, which the default gate refuses.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable, Sequence
 from email.parser import HeaderParser
 from pathlib import Path
@@ -142,6 +144,18 @@ def license_from_metadata(metadata_text: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def license_from_pyproject(text: str) -> str | None:
+    """`project.license` of a pyproject.toml: an SPDX expression or `{text = ...}`."""
+    try:
+        project = tomllib.loads(text).get("project", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    value = project.get("license") if isinstance(project, dict) else None
+    if isinstance(value, dict):
+        value = value.get("text")
+    return license_from_name(value) if isinstance(value, str) else None
 
 
 def license_of_directory(root: Path) -> str | None:

@@ -11,7 +11,8 @@ Skip reasons (counted in `skipped`): `merge_commit`, `root_commit`, `revert_comm
 `function_added`/`function_removed`, `docstring_only`, `format_only`, `bulk_edit` (the commit touched
 more than 30% of a file's functions), `too_many_changed_lines` (an edit of more than 150 lines).
 Units are runs of `commits_per_unit` consecutive commits, so new history only adds units.
-Records: group = the repository's name (or `<repo>/<top-level dir>` with `group_by = "top_dir"`), license = its LICENSE file at `rev`, meta = repo, commit,
+Records: group = the repository's name (or `<repo>/<top-level dir>` with `group_by = "top_dir"`), license
+= the config's `license`, else its LICENSE file (else pyproject.toml's) at `rev` = its LICENSE file at `rev`, meta = repo, commit,
 author_date, old_path (renames).
 """
 
@@ -34,7 +35,7 @@ from codelewm.data.gitio import (
     list_commits,
     read_file_at,
 )
-from codelewm.data.license import first_license_file, license_from_text
+from codelewm.data.license import first_license_file, license_from_pyproject, license_from_text
 from codelewm.data.pairs import BulkRule, ParsedFile, file_edits, parse_file
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.transition import new_transition
@@ -52,6 +53,7 @@ class GitConfig(SourceConfig):
     # "top_dir": one group per top-level directory (`proj/src`, `proj/tests`), so that a single
     # repository spreads over train/val/test; "repo": the whole repository is one group.
     group_by: Literal["repo", "top_dir"] = "repo"
+    license: str | None = None  # overrides what the repository's files say
     min_message_chars: int = 8
     max_instruction_chars: int = 512
     max_changed_lines: int = 150
@@ -96,11 +98,25 @@ class GitSource:
         return self._commits
 
     def license(self) -> str | None:
+        """The config's `license`, else the LICENSE/COPYING file at `rev`, else pyproject.toml's
+        `project.license`; None when none says."""
         if self._license is None:
-            name = first_license_file(head_tree_names(self.config.repo, self.config.rev))
-            text = read_file_at(self.config.repo, self.config.rev, name) if name else b""
-            self._license = (license_from_text(text.decode("utf-8", "replace")) if name else None,)
+            self._license = (self.config.license or self._detect_license(),)
         return self._license[0]
+
+    def _detect_license(self) -> str | None:
+        repo, rev = self.config.repo, self.config.rev
+        names = head_tree_names(repo, rev)
+        name = first_license_file(names)
+        if name is not None:
+            found = license_from_text(read_file_at(repo, rev, name).decode("utf-8", "replace"))
+            if found is not None:
+                return found
+        if "pyproject.toml" in names:
+            return license_from_pyproject(
+                read_file_at(repo, rev, "pyproject.toml").decode("utf-8", "replace")
+            )
+        return None
 
     def provenance(self) -> dict[str, Any]:
         commits = self.commits()
