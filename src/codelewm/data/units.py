@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from codelewm import __version__
 from codelewm.artifacts.atomic import atomic_write_bytes
 from codelewm.data.decoys import DecoyPoolSource
 from codelewm.data.dedup import exact_key
@@ -50,7 +52,10 @@ class UnitResult:
 
 
 def cache_key(config: SourceConfig, gate: GateConfig, unit: str) -> str:
-    return exact_key(CACHE_VERSION, config.model_dump_json(), gate.model_dump_json(), unit)[:32]
+    """Digest of everything a unit's output depends on (the Python version picks the stdlib)."""
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    parts = (CACHE_VERSION, __version__, python, config.model_dump_json(), gate.model_dump_json())
+    return exact_key(*parts, unit)[:32]
 
 
 def run_unit(source: Source, unit: str, gate: GateConfig) -> UnitResult:
