@@ -352,3 +352,50 @@ def test_byok_live_against_the_fake_server(monkeypatch: pytest.MonkeyPatch, tmp_
     assert record["key_fingerprint"].startswith("[REDACTED:provider_key:sha256=")
     assert record["request_body"]["key"] == "<value of $CODELEWM_TEST_PROVIDER>"
     _no_key_anywhere(result.output)
+
+
+def test_openrouter_code_path_against_the_fake_server(live_env: None, tmp_path: Path) -> None:
+    """The OpenRouter provider exactly as used live; only the base URL points at the fake server."""
+    with FakeServer([chat(GOOD)]) as server:
+        result = runner.invoke(
+            app,
+            [
+                "llm",
+                "candidates",
+                "--provider",
+                "openrouter",
+                "--base-url",
+                server.base_url,
+                "--api-key-env",
+                KEY_ENV,
+                "--n",
+                "1",
+                "--out",
+                str(tmp_path / "p"),
+                "--json",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    headers = server.seen[0].headers
+    assert headers["X-Title"] == "codelewm"
+    assert headers["HTTP-Referer"].startswith("https://")
+    assert headers["Authorization"] == f"Bearer {PLANTED_LOCAL_KEY}"
+    assert json.loads(result.stdout)["generator"]["provider"] == "openrouter"
+
+
+def test_provider_kind_follows_the_url() -> None:
+    from codelewm.llm.settings import provider_kind_for
+
+    assert provider_kind_for(None) == "openrouter"
+    assert provider_kind_for("https://openrouter.ai/api/v1") == "openrouter"
+    assert provider_kind_for("http://127.0.0.1:8000/v1") == "openai-compatible"
+    assert provider_kind_for("https://notopenrouter.ai/v1") == "openai-compatible"
+
+
+def test_bad_endpoint_settings_exit_2(live_env: None, tmp_path: Path) -> None:
+    base = ["llm", "candidates", "--api-key-env", KEY_ENV, "--out", str(tmp_path / "p")]
+    bad_url = runner.invoke(app, [*base, "--base-url", "ftp://example.com"])
+    bad_proxy = runner.invoke(app, [*base, "--proxy", "gopher://x"])
+    bad_kind = runner.invoke(app, [*base, "--provider", "acme"])
+    assert [bad_url.exit_code, bad_proxy.exit_code, bad_kind.exit_code] == [2, 2, 2]
+    assert "http" in bad_url.output and "proxy" in bad_proxy.output and "acme" in bad_kind.output

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
@@ -20,14 +21,17 @@ from codelewm.errors import InputError
 from codelewm.llm.errors import LiveModeRefusedError, MissingApiKeyError
 from codelewm.llm.generate import generate_pack
 from codelewm.llm.pack import CandidatePack, write_pack
-from codelewm.llm.providers import CandidateProvider, make_provider
+from codelewm.llm.providers import CandidateProvider, is_loopback, make_provider
 from codelewm.llm.settings import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_MODEL,
+    OPENROUTER_BASE_URL,
     GenerationConfig,
     OutputPolicy,
     ProviderConfig,
+    ProviderKind,
     RetryPolicy,
+    provider_kind_for,
 )
 from codelewm.llm.task import LlmTask, fixture_task, load_task, task_from_files
 
@@ -75,6 +79,17 @@ ContextTokensOpt = Annotated[
 BaseUrlOpt = Annotated[
     str | None,
     typer.Option("--base-url", help="An OpenAI-compatible endpoint (default: OpenRouter)."),
+]
+ProviderOpt = Annotated[
+    str,
+    typer.Option(
+        "--provider",
+        help="auto (OpenRouter for its URL, else openai-compatible), openrouter (adds OpenRouter's "
+        "attribution headers) or openai-compatible.",
+    ),
+]
+ProxyOpt = Annotated[
+    str | None, typer.Option("--proxy", help="HTTP(S) proxy URL (proxy env vars are ignored).")
 ]
 ApiKeyEnvOpt = Annotated[
     str, typer.Option("--api-key-env", help="NAME of the variable holding the key (live mode).")
@@ -155,15 +170,20 @@ def provider_for(
     api_key_env: str,
     env_file: Path,
     debug_log_bodies: bool,
+    provider: str = "auto",
+    proxy: str | None = None,
 ) -> CandidateProvider:
     """The provider; in live mode the key is read here, and only here."""
     check_env_name(api_key_env)
+    kind = _provider_kind(provider, base_url)
     if debug_log_bodies:
         enable_debug_logging()
     if dry_run:
         return make_provider(None)
-    if debug_log_bodies and base_url is None:
-        raise LiveModeRefusedError("--debug-log-bodies is refused against OpenRouter (live)")
+    if debug_log_bodies and not is_loopback(base_url or OPENROUTER_BASE_URL):
+        raise LiveModeRefusedError(
+            f"--debug-log-bodies is refused in live mode against {base_url or OPENROUTER_BASE_URL}"
+        )
     key = read_secret(api_key_env, env_file=env_file)
     if key is None:
         raise MissingApiKeyError(
@@ -171,21 +191,32 @@ def provider_for(
         )
     try:
         config = ProviderConfig(
-            kind="openrouter" if base_url is None else "openai-compatible",
+            kind=kind,
             **({} if base_url is None else {"base_url": base_url}),
             api_key=key,
             api_key_env=api_key_env,
             debug_log_bodies=debug_log_bodies,
+            proxy=proxy,
         )
-    except ValueError:
-        raise InputError(f"--base-url {base_url!r} is not an http(s) URL") from None
+    except ValidationError as exc:
+        raise InputError(f"invalid endpoint settings: {exc.errors()[0]['msg']}") from None
     return make_provider(config)
+
+
+def _provider_kind(provider: str, base_url: str | None) -> ProviderKind:
+    if provider == "auto":
+        return provider_kind_for(base_url)
+    if provider == "openrouter":
+        return "openrouter"
+    if provider == "openai-compatible":
+        return "openai-compatible"
+    raise InputError(f"--provider {provider!r}: use auto, openrouter or openai-compatible")
 
 
 def pack_table(pack: CandidatePack) -> Table:
     table = Table(title=f"candidates for {pack.task_id} ({pack.generator.provider})")
     for column in ("id", "parse", "apply", "rankable", "finish", "error"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for cand in pack.candidates:
         error = cand.errors[0].error_type if cand.errors else ""
         table.add_row(
@@ -220,6 +251,8 @@ def candidates(
     output_policy: PolicyOpt = "diff",
     context_tokens: ContextTokensOpt = 6000,
     base_url: BaseUrlOpt = None,
+    provider: ProviderOpt = "auto",
+    proxy: ProxyOpt = None,
     api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
     env_file: EnvFileOpt = Path(".env"),
     debug_log_bodies: DebugOpt = False,
@@ -240,15 +273,17 @@ def candidates(
         output_policy=output_policy,
         context_tokens=context_tokens,
     )
-    provider = provider_for(
+    source = provider_for(
         dry_run=dry_run_mode(live=live, dry_run=dry_run),
         base_url=base_url,
         api_key_env=api_key_env,
         env_file=env_file,
         debug_log_bodies=debug_log_bodies,
+        provider=provider,
+        proxy=proxy,
     )
-    pack = generate_pack(the_task, provider, config)
-    write_pack(pack, the_task, out, scrubber=provider.scrubber, force=force, overwrite=overwrite)
+    pack = generate_pack(the_task, source, config)
+    write_pack(pack, the_task, out, scrubber=source.scrubber, force=force, overwrite=overwrite)
     if json_output:
         print_json(pack)
         return

@@ -34,6 +34,8 @@ from codelewm.cli.llm import (
     NOpt,
     OverwriteOpt,
     PolicyOpt,
+    ProviderOpt,
+    ProxyOpt,
     RetriesOpt,
     SeedOpt,
     SymbolOpt,
@@ -184,6 +186,8 @@ def llm_demo(
     output_policy: PolicyOpt = "diff",
     context_tokens: ContextTokensOpt = 6000,
     base_url: BaseUrlOpt = None,
+    provider_name: ProviderOpt = "auto",
+    proxy: ProxyOpt = None,
     api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
     env_file: EnvFileOpt = Path(".env"),
     debug_log_bodies: DebugOpt = False,
@@ -210,6 +214,8 @@ def llm_demo(
         api_key_env=api_key_env,
         env_file=env_file,
         debug_log_bodies=debug_log_bodies,
+        provider=provider_name,
+        proxy=proxy,
     )
     report, view = run_demo(
         task=the_task,

@@ -413,4 +413,3 @@ def _error_record(exc: CodeLeWMError) -> ErrorRecord:
         remediation=exc.remediation,
         exit_code=int(exc.exit_code),
     )
-

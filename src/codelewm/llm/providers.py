@@ -161,7 +161,7 @@ class OpenAICompatibleProvider:
     ) -> None:
         if config.api_key is None or not config.api_key.get_secret_value():
             raise MissingApiKeyError(f"live mode needs a key; {config.api_key_env} is not set")
-        if config.debug_log_bodies and urlsplit(config.base_url).hostname not in LOOPBACK_HOSTS:
+        if config.debug_log_bodies and not is_loopback(config.base_url):
             raise LiveModeRefusedError(
                 "--debug-log-bodies logs request and response bodies; it is refused for live "
                 f"endpoints ({config.base_url} is not a loopback address)"
@@ -218,6 +218,7 @@ class OpenAICompatibleProvider:
             transport=self._transport,
             follow_redirects=False,
             trust_env=False,  # no proxy or netrc picked up behind the caller's back
+            proxy=self.config.proxy,
         )
 
     def _body(self, prompt: Prompt, config: GenerationConfig, n: int) -> dict[str, Any]:
@@ -305,6 +306,11 @@ class OpenAICompatibleProvider:
             response_model=_str_or_none(reply.get("model"), self.scrubber.scrub),
         )
         return completions, stats
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (where a debug log of bodies is allowed)."""
+    return urlsplit(url).hostname in LOOPBACK_HOSTS
 
 
 def make_provider(

@@ -8,6 +8,7 @@ is a `pydantic.SecretStr`, so it never shows in a repr, a dump or a traceback's 
 from __future__ import annotations
 
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -18,6 +19,18 @@ DRY_RUN_ENV: Final = "CODELEWM_LLM_DRY_RUN"
 
 OutputPolicy = Literal["diff", "function"]
 ProviderKind = Literal["openrouter", "openai-compatible"]
+
+
+def provider_kind_for(base_url: str | None) -> ProviderKind:
+    """'openrouter' for no URL or an openrouter.ai URL, else 'openai-compatible'."""
+    if base_url is None:
+        return "openrouter"
+    host = urlsplit(base_url).hostname or ""
+    return (
+        "openrouter"
+        if host == "openrouter.ai" or host.endswith(".openrouter.ai")
+        else ("openai-compatible")
+    )
 
 
 class _Settings(BaseModel):
@@ -66,6 +79,9 @@ class ProviderConfig(_Settings):
         default=False, description="log request/response bodies; refused in live mode"
     )
     app_title: str = "codelewm"
+    proxy: str | None = Field(
+        default=None, description="HTTP(S) proxy URL; the environment's proxy variables are ignored"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -73,3 +89,10 @@ class ProviderConfig(_Settings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "socks5://")):
+            raise ValueError("proxy must be an http://, https:// or socks5:// URL")
+        return value
