@@ -19,7 +19,9 @@ from codelewm.data.fetch import (
     download,
     materialise,
     python_files,
+    read_provenance,
 )
+from codelewm.data.sources.code_functions import roots_provenance
 from codelewm.data.sources.releases import ReleasesConfig, ReleasesSource
 from codelewm.errors import InputError
 
@@ -235,10 +237,18 @@ def test_materialise_pinned_wheels(tmp_path: Path) -> None:
     ]
     site = tmp_path / "out" / "site-packages"
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == [
+        "codelewm-wheels.json",
         "tinypkg-1.0.dist-info/METADATA",
         "tinypkg/__init__.py",
         "tinypkg/core.py",
     ]
+    assert read_provenance(site) == provenance
+    described = roots_provenance([site])
+    assert described == {
+        "roots": [{"path": str(site), "wheels": [provenance[0].model_dump(mode="json")]}]
+    }
+    releases = _source(cache, ["1.0"]).provenance()
+    assert releases == {"package": "tinypkg", "archives": [fetched.model_dump(mode="json")]}
     with pytest.raises(InputError):
         materialise([PinnedWheel(name="tinypkg", version="1.0", sha256="0" * 64)], cache, tmp_path)
 

@@ -10,7 +10,9 @@
   are refused (skipped with a reason), never extracted.
 - `materialise(pins, cache, dest)`: unpack pinned wheels' `.py` files and `*.dist-info` metadata into
   `dest/site-packages/` (one group per top-level package for `sources/files.py`, licenses from
-  METADATA), and return the provenance (name, version, file name, sha256, license) of each wheel.
+  METADATA), and return the provenance (name, version, file name, sha256, license) of each wheel,
+  also written to `dest/site-packages/codelewm-wheels.json` (`read_provenance`) so that sources
+  reading the tree can report what it holds (`provenance()` of the file-based sources).
   A pin with a sha256 refuses a download whose digest differs.
 
 pip runs as `sys.executable -m pip` with the user's pip configuration (index, proxy, certificates).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import posixpath
 import re
 import subprocess
@@ -38,6 +41,7 @@ from codelewm.data.license import license_from_metadata
 from codelewm.errors import ConfigError, InputError, SourceUnavailableError
 
 MAX_MEMBER_BYTES = 2_000_000
+PROVENANCE_FILE = "codelewm-wheels.json"
 PIP_TIMEOUT_S = 300
 
 
@@ -307,13 +311,29 @@ def materialise(pins: Sequence[PinnedWheel], cache: Path, dest: Path) -> list[Fe
             )
         skipped: Counter[str] = Counter()
         for name, data in archive_members(archive.path, skipped):
-            in_data_dir = name.split("/", 1)[0].endswith(".data")  # scripts, headers: not the package
+            in_data_dir = name.split("/", 1)[0].endswith(
+                ".data"
+            )  # scripts, headers: not the package
             if (name.endswith(".py") and not in_data_dir) or _is_dist_info_metadata(name):
                 target = site / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)  # a fresh scratch tree: no need for atomic writes
         provenance.append(archive.fetched)
+    site.mkdir(parents=True, exist_ok=True)
+    record = [item.model_dump(mode="json") for item in provenance]
+    (site / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return provenance
+
+
+def read_provenance(site_packages: Path) -> list[Fetched]:
+    """The wheels that `materialise` unpacked into a tree (empty for any other tree)."""
+    path = site_packages / PROVENANCE_FILE
+    if not path.is_file():
+        return []
+    try:
+        return [Fetched.model_validate(item) for item in json.loads(path.read_text("utf-8"))]
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path} is not a wheel provenance file: {exc}") from exc
 
 
 def _is_dist_info_metadata(name: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import platform
 import random
 import textwrap
 from collections import Counter
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from codelewm.code.functions import FunctionSpan, iter_functions
 from codelewm.data.eval_guard import eval_hashes, is_eval_path
+from codelewm.data.fetch import read_provenance
 from codelewm.data.sources.files import CodeFile, discover_files, read_code, stdlib_root
 from codelewm.errors import ParseFailureError
 
@@ -132,6 +134,22 @@ def _selected(key: str, fraction: float) -> bool:
         return True
     bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:8])
     return bucket < fraction * 2**64
+
+
+def roots_provenance(roots: Sequence[Path]) -> dict[str, object]:
+    """What the code roots hold: the Python version for the stdlib, the pinned wheels of a tree
+    that `fetch.materialise` wrote, the bare path otherwise."""
+    described: list[dict[str, object]] = []
+    for root in list(roots) or [stdlib_root()]:
+        resolved = root.resolve()
+        entry: dict[str, object] = {"path": str(root)}
+        if resolved == stdlib_root():
+            entry["stdlib"] = f"{platform.python_implementation()} {platform.python_version()}"
+        wheels = read_provenance(resolved)
+        if wheels:
+            entry["wheels"] = [w.model_dump(mode="json") for w in wheels]
+        described.append(entry)
+    return {"roots": described}
 
 
 def body_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:

@@ -31,6 +31,7 @@ from codelewm.data.sources.code_functions import (
     FunctionUnits,
     body_statements,
     function_node,
+    roots_provenance,
 )
 from codelewm.data.transition import new_transition
 from codelewm.records import TransitionRecord
@@ -69,6 +70,10 @@ class MutationsSource:
 
     def units(self) -> list[str]:
         return self._functions.units()
+
+    def provenance(self) -> dict[str, object]:
+        """Python version and pinned wheels behind the code roots (for the dataset manifest)."""
+        return roots_provenance(self.config.code)
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
         for item in self._functions.functions(unit):

@@ -85,6 +85,16 @@ class ReleasesSource:
         name = self.config.package
         return [f"{name}:{old}..{new}" for old, new in itertools.pairwise(versions)]
 
+    def provenance(self) -> dict[str, object]:
+        """The paired releases and the archives in the cache (name, version, file, sha256)."""
+        archives = []
+        for version in self.release_versions():
+            try:
+                archives.append(self._download(version).fetched.model_dump(mode="json"))
+            except SourceUnavailableError:
+                archives.append({"name": self.config.package, "version": version, "missing": True})
+        return {"package": self.config.package, "archives": archives}
+
     def prefetch(self) -> None:
         """Download every release of the config with one pip run (optional; saves pip starts)."""
         prefetch([(self.config.package, v) for v in self.release_versions()], self.config.cache_dir)
