@@ -86,14 +86,13 @@ def build(
         print_json(stats)
         return
     with _progress() as progress:
-        task = progress.add_task("units", total=None, records=0)
+        task = progress.add_task("units", total=None, records=0, rate=0.0)
 
         def on_done(event: UnitDone) -> None:
-            progress.update(
-                task,
-                advance=1,
-                records=progress.tasks[task].fields["records"] + max(event.records, 0),
-            )
+            state = progress.tasks[task]
+            records = state.fields["records"] + max(event.records, 0)
+            rate = records / state.elapsed if state.elapsed else 0.0
+            progress.update(task, advance=1, records=records, rate=rate)
 
         stats = build_dataset(
             config,
@@ -108,7 +107,7 @@ def _progress() -> Progress:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[records]} records"),
+        TextColumn("{task.fields[records]} records ({task.fields[rate]:.0f}/s)"),
         TimeElapsedColumn(),
         console=err_console,
     )
