@@ -11,9 +11,15 @@ from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.digest import sha256_file
 from codelewm.errors import InputError
 from codelewm.eval.pack_sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
-from codelewm.eval.packs import PackStats, Task, build_pools, sandbox_labeller
+from codelewm.eval.packs import (
+    HEAVY_LABEL_LIMITS,
+    HEAVY_POLICY,
+    PackStats,
+    Task,
+    build_pools,
+    sandbox_labeller,
+)
 from codelewm.eval.pools import read_pool_file, write_pool_file
-from codelewm.execution import Policy
 from codelewm.records import RerankPool
 
 PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset")
@@ -45,8 +51,11 @@ def label_tasks(
     workers: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[RerankPool], PackStats]:
-    """Pools of `tasks`, labelled in the sandbox (dataframebench may import installed packages)."""
-    label = sandbox_labeller(workers=workers, policy=Policy(site_packages=kind == "dataframebench"))
+    """Pools of `tasks`, labelled in the sandbox (dataframebench: installed packages, more time)."""
+    if kind == "dataframebench":
+        label = sandbox_labeller(workers=workers, policy=HEAVY_POLICY, limits=HEAVY_LABEL_LIMITS)
+    else:
+        label = sandbox_labeller(workers=workers)
     return build_pools(tasks, label, seed=seed, progress=progress)
 
 

@@ -28,6 +28,10 @@ MIN_FAILING = 3
 MUTANTS_TRIED = 12
 LABEL_CHUNK = 6
 LABEL_LIMITS = Limits(wall_s=5.0, cpu_s=3, memory_mb=2048)
+# dataframebench imports pandas/polars/matplotlib/scipy in every run: slower, bigger, and polars or
+# matplotlib spawn helper processes. Its candidates are trusted references and mutants of them.
+HEAVY_LABEL_LIMITS = Limits(wall_s=20.0, cpu_s=10, memory_mb=8192)
+HEAVY_POLICY = Policy(site_packages=True, allow_subprocess=True)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,13 @@ class PackStats(BaseModel):
 Labeller = Callable[[Sequence[SandboxJob]], list[ExecutionStatus]]
 
 
-def sandbox_labeller(*, workers: int = 2, policy: Policy | None = None) -> Labeller:
-    """Run each job in the sandbox (limits `LABEL_LIMITS`) and return its status."""
+def sandbox_labeller(
+    *, workers: int = 2, policy: Policy | None = None, limits: Limits = LABEL_LIMITS
+) -> Labeller:
+    """Run each job in the sandbox and return its status."""
 
     def label(jobs: Sequence[SandboxJob]) -> list[ExecutionStatus]:
-        results = run_many(jobs, limits=LABEL_LIMITS, policy=policy, workers=workers)
+        results = run_many(jobs, limits=limits, policy=policy, workers=workers)
         return [result.status for result in results]
 
     return label
