@@ -38,14 +38,14 @@ def test_padding_does_not_change_the_latent(tiny_model: WorldModel) -> None:
 
 def test_seeded_tiny_model_gives_exact_loss(tiny_model: WorldModel) -> None:
     out = world_model_loss(tiny_model, make_batch(), LossConfig(sigreg_slices=16), step=0)
-    assert float(out.terms["infonce"]) == pytest.approx(3.6713035106658936, abs=1e-5)
-    assert float(out.terms["swap"]) == pytest.approx(0.7483347654342651, abs=1e-5)
-    assert float(out.terms["mse"]) == pytest.approx(1.0642554116202518e-05, abs=1e-8)
-    assert float(out.terms["sigreg"]) == pytest.approx(5.724898815155029, abs=1e-4)
-    assert float(out.total.detach()) == pytest.approx(4.159969329833984, abs=1e-4)
+    assert float(out.terms["infonce"]) == pytest.approx(7.061309337615967, abs=1e-5)
+    assert float(out.terms["swap"]) == pytest.approx(0.9483273029327393, abs=1e-5)
+    assert float(out.terms["mse"]) == pytest.approx(0.002318280516192317, abs=1e-7)
+    assert float(out.terms["sigreg"]) == pytest.approx(5.715456485748291, abs=1e-4)
+    assert float(out.total.detach()) == pytest.approx(7.649898052215576, abs=1e-4)
     assert count_parameters(tiny_model) == {
         "token_emb": 800,
-        "encoder": 4024,
+        "encoder": 4280,
         "action_encoder": 3568,
         "predictor": 3536,
         "log_temperature": 1,

@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
+from codelewm.errors import InputError
+from codelewm.train.calibrate import calibrate_checkpoint
 from codelewm.train.inspect import CheckpointReport, inspect_checkpoint
 
 app = typer.Typer(help="World-model checkpoints.", no_args_is_help=True)
@@ -29,6 +31,44 @@ def inspect(
         print_json(report)
     else:
         _print(report)
+
+
+@app.command("calibrate")
+@handle_errors
+def calibrate(
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint directory to calibrate.")],
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="Dataset directory (non-evaluation data).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the calibrated checkpoint.")],
+    split: Annotated[str, typer.Option("--split", help="train or val (never test).")] = "val",
+    max_pools: Annotated[int, typer.Option("--max-pools")] = 400,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    json_output: JsonOpt = False,
+) -> None:
+    """Fit final_score's logistic calibrator (energy z-score, action gain, consensus, parses) on pools of
+    (true after vs its seeded mutants) from a dataset split, and write a calibrated checkpoint copy."""
+    if split not in ("train", "val"):
+        raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
+    calibrator = calibrate_checkpoint(
+        checkpoint,
+        dataset,
+        out,
+        split="val" if split == "val" else "train",
+        max_pools=max_pools,
+        seed=seed,
+    )
+    payload = {
+        "out": str(out),
+        "features": list(calibrator.feature_names),
+        "weights": list(calibrator.weights),
+        "bias": calibrator.bias,
+        "fitted_on": calibrator.fitted_on,
+    }
+    if json_output:
+        print_json(payload)
+    else:
+        console.print(payload)
 
 
 def _print(report: CheckpointReport) -> None:

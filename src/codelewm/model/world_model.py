@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from codelewm.model.edit_input import N_TAGS
+from codelewm.model.edit_input import DELETE, INSERT, N_TAGS
 
 
 @dataclass(frozen=True)
@@ -103,17 +103,25 @@ class CodeEncoder(nn.Module):
         )
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.projector = nn.Sequential(
-            nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, cfg.d_latent)
+            nn.Linear(2 * cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, cfg.d_latent)
         )
 
     def forward(self, ids: Tensor, tags: Tensor, changed: Tensor) -> Tensor:
-        """ids, tags, changed (N, T) -> z (N, d_latent). Tag 0 marks padding."""
+        """ids, tags, changed (N, T) -> z (N, d_latent). Tag 0 marks padding.
+
+        Two pools: the mean over all tokens (the state) and the mean over the edit — inserted and
+        deleted tokens and the rest of their lines (zero for a before or an unchanged candidate). A
+        one-token edit in a 100-token window would otherwise move the mean by 1%, and every candidate
+        of a same-before pool would look the same: the copy trap, at the representation level.
+        """
         mask = tags != 0  # (N, T)
+        edit = mask & ((changed != 0) | (tags == INSERT) | (tags == DELETE))  # (N, T)
         pos = torch.arange(ids.shape[1], device=ids.device)
         x = self.token_emb(ids) + self.tag_emb(tags) + self.changed_emb(changed) + self.pos_emb(pos)
         for block in self.blocks:
             x = block(x, mask)
-        pooled = masked_mean(self.ln_f(x), mask)  # (N, D)
+        x = self.ln_f(x)
+        pooled = torch.cat([masked_mean(x, mask), masked_mean(x, edit)], dim=-1)  # (N, 2D)
         z: Tensor = self.projector(pooled)  # (N, d_latent)
         return z
 
@@ -209,6 +217,10 @@ class WorldModel(nn.Module):
         self.predictor = Predictor(cfg)
         self.log_temperature = nn.Parameter(torch.tensor(math.log(cfg.init_temperature)))
         self.apply(_init_weights)
+        # Latents start at unit scale: SIGReg's gradient vanishes for latents collapsed near 0.
+        for head in (self.encoder.projector[-1], self.action_encoder.projector):
+            assert isinstance(head, nn.Linear)
+            nn.init.normal_(head.weight, std=head.in_features**-0.5)
 
     def encode(self, ids: Tensor, tags: Tensor, changed: Tensor) -> Tensor:
         """Code sequences (N, T) -> raw latents (N, d_latent)."""
