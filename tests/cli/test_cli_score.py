@@ -207,3 +207,19 @@ def test_score_refuses_a_directory(example: Path, ckpt: Path) -> None:
     result = runner.invoke(app, [*argv, "-c", str(example / "cands"), "--json"])
     assert result.exit_code == 2
     assert "is a directory" in json.loads(result.stdout)["message"]
+
+
+def test_tui_gets_the_view_model(
+    example: Path, ckpt: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import codelewm.views as views
+
+    shown: list[object] = []
+    monkeypatch.setattr(views, "run_tui", shown.append)
+    result = runner.invoke(app, _rerank(example, ckpt, "--tui"))
+    assert result.exit_code == 0, result.output
+    assert len(shown) == 1
+    view = shown[0]
+    assert isinstance(view, views.ViewModel)
+    assert view.instruction == h.INSTRUCTION and len(view.candidates) == 6
+    assert view.baseline_convention == "higher_is_better"

@@ -59,8 +59,9 @@ def _corpus() -> list[str]:
     return [*texts, INSTRUCTION, "swap the comparison", "make the loop bound inclusive"]
 
 
-def build_tiny_checkpoint(out: Path, *, seed: int = 0) -> Path:
-    """Write a checkpoint directory at `out` and return it."""
+def build_tiny_checkpoint(out: Path, *, seed: int = 0, calibrated: bool = False) -> Path:
+    """Write a checkpoint directory at `out` and return it; `calibrated` adds a fixed calibrator
+    (final_score = -2 * energy_z + 0.5 * parses)."""
     tokenizer = train_tokenizer(_corpus(), vocab_size=300)
     cfg = ModelConfig(
         vocab_size=tokenizer.vocab_size,
@@ -79,7 +80,21 @@ def build_tiny_checkpoint(out: Path, *, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = WorldModel(cfg).eval()
     train_cfg = TrainConfig.model_validate({"data": {"dataset": str(out.parent / "no-dataset")}})
-    save_checkpoint(out, model=model, tokenizer=tokenizer, train_config=train_cfg)
+    calibrator = None
+    if calibrated:
+        from codelewm.scoring.calibrator import Calibrator
+
+        calibrator = Calibrator(
+            feature_names=("energy_z", "parses"),
+            weights=(-2.0, 0.5),
+            bias=0.0,
+            mean=(0.0, 0.0),
+            scale=(1.0, 1.0),
+            fitted_on="test fixture",
+        )
+    save_checkpoint(
+        out, model=model, tokenizer=tokenizer, train_config=train_cfg, calibrator=calibrator
+    )
     return out
 
 

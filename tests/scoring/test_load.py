@@ -94,3 +94,24 @@ def test_unavailable_device_is_an_input_error(tiny_checkpoint: Path) -> None:
         load_scorer(tiny_checkpoint, device="cuda")
     with pytest.raises(InputError, match=r"unknown device|not supported"):
         load_scorer(tiny_checkpoint, device="tpu-9")
+
+
+def test_a_calibrated_checkpoint_sets_final_score(tmp_path: Path) -> None:
+    from harness_helpers import BEFORE, GOOD, INSTRUCTION, WRONG, build_tiny_checkpoint
+
+    reranker = load_scorer(build_tiny_checkpoint(tmp_path / "cal", calibrated=True))
+    assert reranker.info["calibrator"] is True
+    record = reranker.rerank(BEFORE, INSTRUCTION, {"good": GOOD, "wrong": WRONG, "noop": BEFORE})
+    assert not any("calibrator" in w for w in record.warnings)
+    energies = [r.energy for r in record.results]
+    assert all(e is not None for e in energies)
+    mean = sum(e for e in energies if e is not None) / 3
+    std = (sum((e - mean) ** 2 for e in energies if e is not None) / 3) ** 0.5
+    for r in record.results:
+        assert r.energy is not None
+        expected = -2.0 * (r.energy - mean) / (std + 1e-6) + 0.5
+        assert r.final_score == pytest.approx(expected, rel=1e-4, abs=1e-4)
+    # ranked by the calibrated score: lowest energy first here
+    assert [r.candidate_id for r in record.results] == [
+        r.candidate_id for r in sorted(record.results, key=lambda r: r.energy or 0.0)
+    ]
