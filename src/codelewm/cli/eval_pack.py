@@ -14,7 +14,14 @@ from codelewm.cli._eval_common import (
     progress_bar,
 )
 from codelewm.errors import InputError
-from codelewm.eval.pack_build import PACK_KINDS, devset_pools, label_tasks, pack_tasks, write_pack
+from codelewm.eval.pack_build import (
+    PACK_KINDS,
+    devset_pools,
+    external_pools,
+    label_tasks,
+    pack_tasks,
+    write_pack,
+)
 
 DEVSET = Path("../shared/data/devset_gpt35-gpt4_mbpp_pools.v1.jsonl")
 MBPP = Path("../shared/data/mbpp.jsonl")
@@ -22,7 +29,9 @@ MBPP = Path("../shared/data/mbpp.jsonl")
 
 @handle_errors
 def downstream_pack(
-    kind: Annotated[str, typer.Option("--kind", help="humaneval | mbpp | dataframebench | devset")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="humaneval | mbpp | dataframebench | devset | external")
+    ],
     out: Annotated[
         Path, typer.Option("--out", help="Pool file to write (JSONL); stats go to OUT.stats.json.")
     ],
@@ -36,6 +45,13 @@ def downstream_pack(
     devset: Annotated[
         Path, typer.Option("--devset", help="Labelled pool file (for --kind devset).")
     ] = DEVSET,
+    pools_file: Annotated[
+        Path | None, typer.Option("--pools", help="Pool file (for --kind external).")
+    ] = None,
+    tests: Annotated[
+        Path | None,
+        typer.Option("--tests", help="JSONL of {pool_id, tests, kind, entry_point} to label with."),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N tasks (smoke runs).")
     ] = None,
@@ -51,6 +67,13 @@ def downstream_pack(
         raise InputError(f"{out} exists", remediation="Pass --overwrite to replace it.")
     if kind == "devset":
         pools, stats = devset_pools(devset)
+    elif kind == "external":
+        if pools_file is None:
+            raise InputError(
+                "--kind external needs --pools FILE",
+                remediation="Give a codelewm.rerank_pool.v1 file.",
+            )
+        pools, stats = external_pools(pools_file, tests, workers=workers)
     else:
         tasks = pack_tasks(kind, mbpp=mbpp, wheel=wheel)[:limit]
         with progress_bar(len(tasks), f"downstream-pack {kind}", quiet=json_output) as advance:

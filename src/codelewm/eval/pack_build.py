@@ -10,6 +10,7 @@ from typing import Any
 from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.digest import sha256_file
 from codelewm.errors import InputError
+from codelewm.eval.pack_external import label_external, read_pool_tests
 from codelewm.eval.pack_sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
 from codelewm.eval.packs import (
     HEAVY_LABEL_LIMITS,
@@ -22,7 +23,7 @@ from codelewm.eval.packs import (
 from codelewm.eval.pools import read_pool_file, write_pool_file
 from codelewm.records import RerankPool
 
-PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset")
+PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset", "external")
 
 
 def pack_tasks(kind: str, *, mbpp: Path, wheel: Path | None) -> list[Task]:
@@ -63,6 +64,18 @@ def devset_pools(path: Path) -> tuple[list[RerankPool], PackStats]:
     """An already labelled pool file, validated and passed through as is."""
     pools = read_pool_file(path)
     return pools, PackStats(tasks=len(pools), kept=len(pools))
+
+
+def external_pools(
+    path: Path, tests: Path | None, *, workers: int
+) -> tuple[list[RerankPool], PackStats]:
+    """Any pool file, validated; with `tests`, unlabelled candidates are labelled in the sandbox."""
+    pools = read_pool_file(path)
+    if tests is None:
+        stats = PackStats(tasks=len(pools), kept=len(pools))
+        stats.unlabelled = sum(c.passed is None for p in pools for c in p.candidates)
+        return pools, stats
+    return label_external(pools, read_pool_tests(tests), sandbox_labeller(workers=workers))
 
 
 def write_pack(

@@ -59,6 +59,8 @@ class PackStats(BaseModel):
     pool_sizes: dict[str, int] = {}
     sandbox_runs: int = 0
     flaky: int = 0
+    already_labelled: int = 0  # external pools: pools that needed no labelling
+    unlabelled: int = 0  # external pools: candidates left without a label (no tests given)
     statuses: dict[str, int] = {}
 
 
@@ -103,7 +105,7 @@ def build_task_pool(
         references = list(dict.fromkeys(canonical_source(r) for r in task.references))
     except ParseFailureError:
         return _drop(stats, "reference does not parse")
-    statuses = _label(label, [_job(task, r) for r in references], stats)
+    statuses = label_statuses(label, [_job(task, r) for r in references], stats)
     if any(s is not ExecutionStatus.PASSED for s in statuses):
         bad = {s.value if s else "flaky" for s in statuses if s is not ExecutionStatus.PASSED}
         return _drop(stats, "reference fails its tests: " + ",".join(sorted(bad)))
@@ -111,7 +113,7 @@ def build_task_pool(
     failing: list[tuple[str, str]] = []
     for start in range(0, len(mutants), LABEL_CHUNK):  # stop labelling once enough fail
         chunk = mutants[start : start + LABEL_CHUNK]
-        chunk_status = _label(label, [_job(task, m) for m, _ in chunk], stats)
+        chunk_status = label_statuses(label, [_job(task, m) for m, _ in chunk], stats)
         failing += [
             mo
             for mo, st in zip(chunk, chunk_status, strict=True)
@@ -148,7 +150,7 @@ CONFIRM = {
 }
 
 
-def _label(
+def label_statuses(
     label: Labeller, jobs: list[SandboxJob], stats: PackStats
 ) -> list[ExecutionStatus | None]:
     """Statuses of `jobs`; a run that ended in error/timeout/killed/memory is run once more (a real
