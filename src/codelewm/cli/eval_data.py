@@ -32,7 +32,7 @@ from codelewm.eval.ranking_report import (
     ranking_report,
 )
 from codelewm.eval.report import write_report
-from codelewm.eval.retrieval import KS, retrieval_items, retrieval_variants
+from codelewm.eval.retrieval import KS, QUERIES, retrieval_items, retrieval_variants
 from codelewm.eval.scorer_quality import fixture_pools, scorer_quality_items
 from codelewm.eval.surprise import surprise_pairs, surprise_report
 from codelewm.eval.surprise_render import surprise_figures, surprise_markdown
@@ -132,7 +132,7 @@ def retrieval(
     candidates: Annotated[
         int, typer.Option("--candidates", help="Held-out afters to rank among.")
     ] = 1000,
-    queries: Annotated[int, typer.Option("--queries", help="Queries (seeded sample).")] = 200,
+    queries: Annotated[int, typer.Option("--queries", help="Queries (seeded sample).")] = QUERIES,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,

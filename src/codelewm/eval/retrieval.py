@@ -21,7 +21,7 @@ from codelewm.scoring.baselines_shuffled import ShuffledActionScorer
 from codelewm.scoring.protocol import Query, Scorer
 
 CANDIDATES = 1000
-QUERIES = 200
+QUERIES = 100  # x 1,000 candidates x 3 variants: the model encodes each (before, candidate) pair
 KS = (1, 5, 10)
 
 
