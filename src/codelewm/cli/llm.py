@@ -63,8 +63,12 @@ DryRunOpt = Annotated[
 ]
 ModelOpt = Annotated[str, typer.Option("--model", help="Model name at the endpoint.")]
 NOpt = Annotated[int, typer.Option("--n", "-n", min=1, max=32, help="Candidates to ask for.")]
-TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, max=2.0)]
-MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=16, max=32768)]
+TemperatureOpt = Annotated[
+    float, typer.Option("--temperature", min=0.0, max=2.0, help="Sampling temperature.")
+]
+MaxTokensOpt = Annotated[
+    int, typer.Option("--max-tokens", min=16, max=32768, help="Completion token limit.")
+]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per request.")]
 RetriesOpt = Annotated[
     int, typer.Option("--retries", min=0, max=10, help="Retries on 429/5xx/timeouts.")
