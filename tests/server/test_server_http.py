@@ -262,3 +262,21 @@ def test_index_server(
     assert record["schema_version"] == "codelewm.index_query.v1" and record["query"] == "candidate"
     assert record["hits"][0]["transition_id"] == "fix-window"
     assert httpx.get(f"{url}/healthz").json()["index_loaded"] is True
+
+
+def test_an_index_of_another_checkpoint_is_refused_at_startup(
+    reranker: Reranker, helpers: ModuleType, tmp_path: Path
+) -> None:
+    from codelewm.errors import CheckpointError
+    from codelewm.scoring.index import build_index, load_index
+    from codelewm.scoring.load import load_scorer
+
+    other = load_scorer(helpers.build_tiny_checkpoint(tmp_path / "other", seed=5))
+    data = helpers.build_tiny_dataset(tmp_path / "data")
+    scorer = other.scorer
+    from codelewm.scoring.world_model import WorldModelScorer
+
+    assert isinstance(scorer, WorldModelScorer)
+    build_index(scorer, checkpoint=tmp_path / "other", dataset=data, out=tmp_path / "index")
+    with pytest.raises(CheckpointError, match="not comparable"):
+        create_app(reranker, index=load_index(tmp_path / "index"))

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codelewm import __version__
 from codelewm.artifacts.redact import redact
-from codelewm.errors import CodeLeWMError, ExitCode
+from codelewm.errors import CheckpointError, CodeLeWMError, ExitCode
 from codelewm.records import ErrorRecord, IndexQueryRecord, RerankRecord, ScoreRecord
 from codelewm.scoring.index import TransitionIndex, query_index
 from codelewm.scoring.reranker import Reranker
@@ -116,9 +116,10 @@ def create_app(
     """The FastAPI app over an already loaded `reranker` (and optional index)."""
     limits = limits or ServerLimits()
     if index is not None and index.checkpoint_id != reranker.checkpoint_id:
-        raise CodeLeWMError(
+        raise CheckpointError(
             f"index {index.index_id} was built with checkpoint {index.checkpoint_id}, "
-            f"the server runs {reranker.checkpoint_id}"
+            f"the server runs {reranker.checkpoint_id}: latents are not comparable",
+            remediation="Serve the index's checkpoint, or rebuild the index with this one.",
         )
     pool = ScoringPool(limits)
 
