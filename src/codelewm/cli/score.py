@@ -35,7 +35,9 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="Torch device: cpu or c
 HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Also write a self-contained HTML page here.")
 ]
-TuiOpt = Annotated[bool, typer.Option("--tui", help="Open the interactive TUI (needs [tui]).")]
+TuiOpt = Annotated[
+    bool, typer.Option("--tui", help="Open the interactive TUI (needs the tui extra).")
+]
 TestsOpt = Annotated[
     Path | None,
     typer.Option(
