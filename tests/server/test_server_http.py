@@ -280,3 +280,34 @@ def test_an_index_of_another_checkpoint_is_refused_at_startup(
     build_index(scorer, checkpoint=tmp_path / "other", dataset=data, out=tmp_path / "index")
     with pytest.raises(CheckpointError, match="not comparable"):
         create_app(reranker, index=load_index(tmp_path / "index"))
+
+
+def test_timeouts_while_queued_do_not_leak_slots(
+    start_server: Callable[[FastAPI], str],
+    reranker: Reranker,
+    helpers: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gauge = _Gauge(reranker)
+    limits = ServerLimits(max_concurrency=1, max_queue=4, request_timeout_s=3.0)
+    url = start_server(create_app(reranker, limits=limits))
+    monkeypatch.setattr(reranker, "rerank", gauge.rerank)
+    body = _body(helpers, candidates=[helpers.GOOD])
+
+    def post(_: int) -> httpx.Response:
+        return httpx.post(f"{url}/v1/rerank", json=body, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(post, 0)
+        deadline = time.monotonic() + 20
+        while gauge.now < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = pool.submit(post, 1)
+        running, queued = first.result(), second.result()  # both time out: the gate is shut
+    assert "(scoring)" in _error(running, 504, "Timeout").message
+    assert "(waiting for a free slot)" in _error(queued, 504, "Timeout").message
+    assert gauge.calls == 1  # the queued request never reached the model
+    gauge.gate.set()  # the first call finishes and gives its slot back
+    after = httpx.post(f"{url}/v1/rerank", json=body, timeout=30)
+    assert after.status_code == 200, after.text
+    assert gauge.peak == 1

@@ -81,12 +81,16 @@ class ScoringPool:
         if self.semaphore.locked() and self.waiting >= self.limits.max_queue:
             raise Refused(503, "ServerBusy", f"{self.waiting} requests are already waiting")
         self.waiting += 1
+        acquire = asyncio.ensure_future(self.semaphore.acquire())
         try:
-            await asyncio.wait_for(self.semaphore.acquire(), self.limits.request_timeout_s)
-        except TimeoutError:
-            raise _timeout(self.limits, "waiting for a free slot") from None
+            done, _ = await asyncio.wait({acquire}, timeout=self.limits.request_timeout_s)
         finally:
             self.waiting -= 1
+        if not done:
+            # a task that won the slot just now cannot be cancelled: give its slot back
+            if not acquire.cancel():
+                self.semaphore.release()
+            raise _timeout(self.limits, "waiting for a free slot")
         future = loop.run_in_executor(self.executor, fn)
         future.add_done_callback(lambda _: self.semaphore.release())
         try:
