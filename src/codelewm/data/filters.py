@@ -15,6 +15,7 @@ import textwrap
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.artifacts.redact import SECRET_PATTERNS
+from codelewm.data.pairs import same_code
 from codelewm.records import TransitionRecord
 
 _VENDORED = re.compile(r"(^|/)(_vendor|vendor|vendored|third_party|thirdparty|_vendored)(/|$)")
@@ -117,7 +118,7 @@ def _code_reason(record: TransitionRecord) -> str | None:
         return "unparseable_before"
     if after is None:
         return "unparseable_after"
-    if ast.dump(before) == ast.dump(after):
+    if same_code(before, after):
         return "no_change"
     return None
 

@@ -19,6 +19,7 @@ import ast
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -134,31 +135,52 @@ def _is_bulk(n_functions: int, n_touched: int, rule: BulkRule) -> bool:
 
 def _trivial_reason(before: _Def, after: _Def) -> str | None:
     """`format_only` / `docstring_only` for edits that change no code, else None."""
-    if ast.dump(before) == ast.dump(after):
+    if same_code(before, after):
         return "format_only"
-    if _dump_without_docstrings(before) == _dump_without_docstrings(after):
+    if same_code(before, after, ignore_docstrings=True):
         return "docstring_only"
     return None
 
 
-def _dump_without_docstrings(node: _Def) -> str:
-    """`ast.dump` of `node` as if every docstring in it were removed (the tree is left as it was)."""
-    removed: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, list[ast.stmt]]] = []
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            first = inner.body[0] if inner.body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                removed.append((inner, inner.body))
-                inner.body = inner.body[1:] or [ast.Pass()]
-    try:
-        return ast.dump(node)
-    finally:
-        for inner, body in removed:
-            inner.body = body
+def same_code(a: ast.AST, b: ast.AST, *, ignore_docstrings: bool = False) -> bool:
+    """Whether two trees are equal as code (what `ast.dump` compares, positions ignored), optionally
+    ignoring every docstring; stops at the first difference."""
+    if type(a) is not type(b):
+        return False
+    strip = ignore_docstrings and isinstance(
+        a, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    )
+    for name in a._fields:
+        x: Any = getattr(a, name, None)
+        y: Any = getattr(b, name, None)
+        if strip and name == "body":
+            x, y = _without_docstring(x), _without_docstring(y)
+        if isinstance(x, list):
+            if not isinstance(y, list) or len(x) != len(y):
+                return False
+            if not all(_same_value(u, v, ignore_docstrings) for u, v in zip(x, y, strict=True)):
+                return False
+        elif not _same_value(x, y, ignore_docstrings):
+            return False
+    return True
+
+
+def _same_value(x: object, y: object, ignore_docstrings: bool) -> bool:
+    if isinstance(x, ast.AST):
+        return isinstance(y, ast.AST) and same_code(x, y, ignore_docstrings=ignore_docstrings)
+    return type(x) is type(y) and x == y
+
+
+def _without_docstring(body: list[ast.stmt] | None) -> list[ast.stmt]:
+    body = body or []
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return body[1:]
+    return body
 
 
 def _count(skipped: Counter[str], reason: str, n: int) -> None:
