@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def fetch() -> tuple[list[Fetched], float]:
     return provenance, time.perf_counter() - start
 
 
-def build(workers: int, keep_cache: bool) -> tuple[dict[str, Any], float]:
+def build(workers: int, keep_cache: bool) -> tuple[dict[str, Any], float, float]:
+    """(stats.json, wall seconds, CPU seconds of the build and its workers)."""
     if CACHE.exists() and not keep_cache:
         shutil.rmtree(CACHE)
     command = [
@@ -69,12 +71,19 @@ def build(workers: int, keep_cache: bool) -> tuple[dict[str, Any], float]:
         "--json",
     ]
     start = time.perf_counter()
+    cpu_start = _children_cpu_s()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
+    cpu = _children_cpu_s() - cpu_start
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
         raise SystemExit(f"dataset build failed with exit code {result.returncode}")
-    return json.loads(result.stdout), wall
+    return json.loads(result.stdout), wall, cpu
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def post_hoc_eval_check() -> tuple[int, int]:
@@ -134,11 +143,13 @@ def write_report(
     provenance: list[Fetched],
     fetch_s: float,
     build_s: float,
+    cpu_s: float,
     loads: tuple[tuple[float, ...], tuple[float, ...]],
     eval_check: tuple[int, int],
     workers: int,
 ) -> None:
     train = stats["transitions"]["train"]
+    total = sum(stats["transitions"].values())
     held_out_pools = stats["pools"]["val"] + stats["pools"]["test"]
     eval_skips = {
         k: sum(e.get("skipped", {}).get(k, 0) for e in report["sources"].values())
@@ -163,6 +174,9 @@ def write_report(
         f"- Fetch + unpack wheels (cached downloads reused): {fetch_s:.0f} s.",
         f"- Build wall time (cold unit cache, {workers} workers): **{build_s:.0f} s** ({build_s / 60:.1f} min); "
         f"the build's own clock: {stats['wall_s']:.0f} s, {stats['transitions_per_s']:,.0f} transitions/s.",
+        f"- CPU time of the build and its workers: {cpu_s:.0f} s, i.e. {total / cpu_s:,.0f} transitions per "
+        f"CPU-second; on {workers} otherwise idle cores that is about {cpu_s / workers / 60:.1f} min "
+        "(an estimate from CPU time, not a measurement).",
         "",
         "## Targets",
         *_table(
@@ -229,7 +243,7 @@ def main() -> None:
     provenance, fetch_s = fetch()
     print(f"fetched and unpacked {len(provenance)} wheels in {fetch_s:.0f} s", flush=True)
     before = os.getloadavg()
-    stats, build_s = build(args.workers, args.keep_cache)
+    stats, build_s, cpu_s = build(args.workers, args.keep_cache)
     after = os.getloadavg()
     print(
         f"built in {build_s:.0f} s: {stats['transitions']} transitions, {stats['pools']} pools",
@@ -238,7 +252,15 @@ def main() -> None:
     report = json.loads((OUT / "filter_report.json").read_text(encoding="utf-8"))
     eval_check = post_hoc_eval_check()
     write_report(
-        stats, report, provenance, fetch_s, build_s, (before, after), eval_check, args.workers
+        stats,
+        report,
+        provenance,
+        fetch_s,
+        build_s,
+        cpu_s,
+        (before, after),
+        eval_check,
+        args.workers,
     )
     print(f"wrote {REPORT}")
 
