@@ -115,3 +115,12 @@ def test_a_calibrated_checkpoint_sets_final_score(tmp_path: Path) -> None:
     assert [r.candidate_id for r in record.results] == [
         r.candidate_id for r in sorted(record.results, key=lambda r: r.energy or 0.0)
     ]
+
+
+def test_a_before_longer_than_the_model_sequence_is_flagged(reranker: Reranker) -> None:
+    short = "def f(x):\n    return x\n"
+    assert not any("tokens" in w for w in reranker.rerank(short, "add one", [short]).warnings)
+    long_before = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(40))
+    record = reranker.rerank(long_before, "add one", [long_before])
+    note = next(w for w in record.warnings if "tokens; the model encodes its first 64" in w)
+    assert note.startswith("the before is ")

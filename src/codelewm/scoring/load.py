@@ -8,11 +8,15 @@ nothing scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from codelewm.errors import CheckpointError, InputError
 from codelewm.scoring.reranker import Reranker
+
+if TYPE_CHECKING:
+    from codelewm.scoring.world_model import WorldModelScorer
 
 DEFAULT_MODEL_DIR: Final = Path(__file__).resolve().parents[1] / "assets" / "default_model"
 DEFAULT_MODEL_REMEDIATION: Final = (
@@ -89,4 +93,20 @@ def load_scorer(
         "calibrator": scorer.calibrator is not None,
         "tokenizer_vocab": scorer.tokenizer.vocab_size,
     }
-    return Reranker(scorer, warnings=warnings, info=info)
+    return Reranker(scorer, warnings=warnings, info=info, before_checks=[_window_check(scorer)])
+
+
+def _window_check(scorer: WorldModelScorer) -> Callable[[str], str | None]:
+    """A warning when the before is longer than the model's sequence: it encodes only the start."""
+    max_len = scorer.model.cfg.max_len
+
+    def check(before: str) -> str | None:
+        n = len(scorer.tokenizer.encode(before))
+        if n <= max_len:
+            return None
+        return (
+            f"the before is {n} tokens; the model encodes its first {max_len} (candidates are "
+            "seen as windows around their changes): give the function being edited, not a module"
+        )
+
+    return check

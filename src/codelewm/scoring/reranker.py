@@ -20,7 +20,7 @@ as the views expect (`baseline_higher_is_better=True`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -86,11 +86,13 @@ class Reranker:
         baselines: Mapping[str, Scorer] | None = None,
         warnings: Sequence[str] = (),
         info: Mapping[str, Any] | None = None,
+        before_checks: Sequence[Callable[[str], str | None]] = (),
     ) -> None:
         self.scorer = scorer
         self.baselines = dict(default_baselines() if baselines is None else baselines)
         self.load_warnings = tuple(warnings)
         self.info: dict[str, Any] = dict(info or {})  # facts about the checkpoint, for /v1/model
+        self.before_checks = tuple(before_checks)  # each returns a call warning about the before
 
     @property
     def checkpoint_id(self) -> str:
@@ -197,7 +199,10 @@ class Reranker:
             checkpoint_id=self.checkpoint_id,
             checkpoint_sha256=self.checkpoint_sha256,
             results=ranked,
-            warnings=self._call_warnings(instruction, action, len(scoreable), len(loaded)),
+            warnings=[
+                *self._call_warnings(instruction, action, len(scoreable), len(loaded)),
+                *(note for check in self.before_checks if (note := check(before)) is not None),
+            ],
         )
 
     def _score_pool(
