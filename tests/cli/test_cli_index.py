@@ -113,3 +113,16 @@ def test_index_refusals(built: dict[str, Path], tmp_path: Path) -> None:
         app, _build_args(built, "--out", str(tmp_path / "i"), "--split", "dev", "--json")
     )
     assert bad_split.exit_code == 2
+
+
+def test_query_without_the_recorded_checkpoint(built: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    moved = tmp_path / "moved-index"
+    shutil.copytree(built["index"], moved)
+    ckpt_copy = tmp_path / "ckpt-copy"
+    shutil.copytree(built["ckpt"], ckpt_copy)
+    # the index records the original path; pointing at a copy of the same checkpoint works
+    args = ["index", "query", "--index", str(moved), "--before", str(built["root"] / "stats.py")]
+    ok = runner.invoke(app, [*args, "--instruction", "x", "--checkpoint", str(ckpt_copy), "--json"])
+    assert ok.exit_code == 0, ok.output

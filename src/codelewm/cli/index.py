@@ -115,9 +115,11 @@ def query(
     after = _candidate_after(candidate, before_text, before) if candidate is not None else None
     index = load_index(index_dir)
     ckpt = checkpoint or index.checkpoint_path
-    if ckpt is None:
+    if ckpt is None or not ckpt.exists():
+        where = f"was at {ckpt}, which no longer exists" if ckpt else "is not recorded"
         raise CheckpointError(
-            "the index does not say where its checkpoint is", remediation="Pass --checkpoint DIR."
+            f"the index's checkpoint ({index.checkpoint_id}) {where}",
+            remediation="Pass --checkpoint DIR: the checkpoint the index was built with.",
         )
     scorer = _world_model(ckpt, device)
     record = query_index(index, scorer, before=before_text, instruction=text, candidate=after, k=k)
