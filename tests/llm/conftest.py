@@ -9,14 +9,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from pydantic import SecretStr
 
 _HELPERS = Path(__file__).resolve().parents[1] / "scoring" / "harness_helpers.py"
-
-# An OpenRouter-shaped key, split so that no scanner flags this file.
-PLANTED_OPENROUTER_KEY = "sk-" + "or-v1-" + "5f3a9c1e7b2d4086" * 4
-# A key of no known shape: only the exact-value scrubber can catch it.
-PLANTED_LOCAL_KEY = "local" + "-fake-key-" + "Q7w2Zr91"
 
 
 def harness_helpers() -> ModuleType:

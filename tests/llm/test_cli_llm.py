@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from llm_fake_server import FakeServer, Reply, chat
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from llm_fake_server import FakeServer, chat
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from typer.testing import CliRunner
 
 from codelewm.artifacts.secrets import scan_paths

@@ -8,8 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from llm_fake_server import FakeServer, chat
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from pydantic import SecretStr
 
 from codelewm.artifacts.secrets import scan_paths

@@ -7,7 +7,7 @@ import random
 from importlib import resources
 
 import pytest
-from conftest import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 
 from codelewm.errors import InputError, ParseFailureError
 from codelewm.llm import RetryPolicy, Scrubber, approx_tokens, build_prompt, load_template

@@ -7,8 +7,8 @@ import logging
 import random
 
 import pytest
-from conftest import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from llm_fake_server import FakeServer, Reply, chat, status
+from llm_keys import PLANTED_LOCAL_KEY, PLANTED_OPENROUTER_KEY
 from pydantic import SecretStr
 
 from codelewm.llm import (
