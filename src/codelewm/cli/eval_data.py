@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -84,13 +85,14 @@ def action_use(
     scorer: ScorerOpt,
     out: OutDirOpt,
     split: SplitOpt = "test",
+    limit: Annotated[int, typer.Option("--limit", help="First N pools of the split.")] = 1000,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """P1: same-before pools; R@1/MRR of the scorer vs its null and shuffled action and baselines."""
-    pools = list(read_pools(data, _split(split)))
+    pools = list(itertools.islice(read_pools(data, _split(split)), limit))
     items = action_use_items(pools)
     if not items:
         raise InputError(
@@ -116,7 +118,13 @@ def action_use(
     _ranking_command(
         report,
         out,
-        {"command": "eval action-use", "data": str(data), "split": split, "scorer": scorer},
+        {
+            "command": "eval action-use",
+            "data": str(data),
+            "split": split,
+            "scorer": scorer,
+            "limit": limit,
+        },
         overwrite=overwrite,
         as_json=json_output,
         gate=gate,
