@@ -19,6 +19,7 @@ as the views expect (`baseline_higher_is_better=True`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ class Reranker:
         scoreable = [i for i, c in enumerate(loaded) if c.error is None and c.after is not None]
         scored = self._score_pool(before, action, [loaded[i].after or "" for i in scoreable])
         by_index = dict(zip(scoreable, scored, strict=True))
-        before_names = set(static_check(before).validity.undefined_names)
+        before_names = set(undefined_in_before(before))
         before_sha = hashlib.sha256(before.encode("utf-8", "surrogatepass")).hexdigest()
         records = [
             self._record(c, by_index.get(i), before, before_names, before_sha, action)
@@ -274,6 +275,12 @@ class Reranker:
         elif n_scored == 1 and n_total > 1:
             warnings.append("only one candidate could be scored: the ranking is trivial")
         return warnings
+
+
+@functools.lru_cache(maxsize=256)  # a server sees the same before with many candidate sets
+def undefined_in_before(before: str) -> tuple[str, ...]:
+    """Names pyflakes finds undefined in the before itself (not the candidates' fault)."""
+    return tuple(static_check(before).validity.undefined_names)
 
 
 def rank_records(records: Sequence[ScoreRecord], before_names: set[str]) -> list[ScoreRecord]:
