@@ -73,7 +73,8 @@ def p4_section(report: dict[str, Any], report_dir: Path) -> str:
         text += f"\nPack: {stats['tasks']} tasks, {stats['kept']} kept; dropped — {dropped}; pool sizes {stats['pool_sizes']}.\n"
     if document.get("command"):
         argv = ["codelewm", *document["command"][1:]]
-        text += f"\nPools built by: `{' '.join(shlex.quote(a) for a in argv)}`\n"
+        text += f"\nPools built by: `{' '.join(shlex.quote(a) for a in argv)}`"
+        text += f" (sha256 of the pool file: `{document.get('pools_sha256', '?')[:16]}…`)\n"
     return text
 
 
