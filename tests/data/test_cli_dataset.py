@@ -47,3 +47,19 @@ def test_flags_that_do_not_fit_the_source_are_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error_type"] == "ConfigError"
+
+
+def test_license_flag_overrides_the_repository(
+    history: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, _ = history
+    out = tmp_path / "ds"
+    args = ["dataset", "build", "--source", "git", "--repo", str(repo), "--license", "Apache-2.0"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    licenses = {
+        json.loads(line)["license"]
+        for path in (out / "transitions").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    }
+    assert licenses == {"Apache-2.0"}

@@ -71,6 +71,7 @@ def build(
         "input": input_file,
         "package": package,
         "versions": versions,
+        "license": license_id,
     }
     config = _config(source, config_file, flags, seed)
     options = BuildOptions(
