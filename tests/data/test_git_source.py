@@ -4,6 +4,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+from gitrepo import Repo
+
 from codelewm.data.sources.git import GitConfig, GitSource, instruction_of, repo_name
 from codelewm.records import TransitionRecord
 
@@ -110,3 +112,16 @@ def test_group_by_top_directory(history: tuple[Path, dict[str, str]]) -> None:
     records = [r for unit in source.units() for r in source.iter_transitions(unit)]
     assert {r.group for r in records} == {"proj/pkg"}
     assert {r.meta["repo"] for r in records} == {"proj"}
+
+
+def test_symlinked_python_files_are_not_read(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "links")
+    repo.write("real.py", "def f():\n    return 1\n")
+    (repo.root / "alias.py").symlink_to("real.py")
+    repo.commit("Add a module and a link to it")
+    (repo.root / "alias.py").unlink()
+    (repo.root / "alias.py").symlink_to("other.py")
+    repo.commit("Point the alias at another module")
+    records, skipped = _run(repo.root)
+    assert records == []
+    assert dict(skipped) == {"root_commit": 1, "not_a_regular_file": 1}

@@ -14,6 +14,7 @@ from typing import IO
 from codelewm.errors import SourceUnavailableError
 
 _SEP = "\x1f"
+_REGULAR_MODES = {"100644", "100755", "000000"}  # 000000: the absent side of an add/delete
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class FileChange:
     new_path: str
     old_blob: str
     new_blob: str
+    regular: bool = True  # both sides are regular files (not symlinks or submodules)
 
 
 def run_git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
@@ -86,11 +88,14 @@ def changed_files(repo: Path, shas: list[str]) -> dict[str, list[FileChange]]:
     while i < len(tokens):
         token = tokens[i].strip("\n")
         if token.startswith(":") and current is not None:
-            _, _, old_blob, new_blob, status = token[1:].split(" ")
+            old_mode, new_mode, old_blob, new_blob, status = token[1:].split(" ")
             old_path = tokens[i + 1]
             two_paths = status[0] in "RC"
             new_path = tokens[i + 2] if two_paths else old_path
-            changes[current].append(FileChange(status[0], old_path, new_path, old_blob, new_blob))
+            regular = {old_mode, new_mode} <= _REGULAR_MODES
+            changes[current].append(
+                FileChange(status[0], old_path, new_path, old_blob, new_blob, regular)
+            )
             i += 3 if two_paths else 2
             continue
         if token:

@@ -6,8 +6,8 @@ Non-merge commits oldest to newest; for every modified (or renamed and modified:
 characters). Read through git plumbing only, so bare repositories work and no checkout is made.
 
 Skip reasons (counted in `skipped`): `merge_commit`, `root_commit`, `revert_commit`,
-`short_message`, `file_added`, `file_deleted`, `vendored_path`/`generated_path`, `file_too_large`,
-`binary_file`, `non_utf8`, `unparseable_before_file`/`unparseable_after_file`,
+`short_message`, `file_added`, `file_deleted`, `not_a_regular_file` (symlink, submodule),
+`vendored_path`/`generated_path`, `file_too_large`, `binary_file`, `non_utf8`, `unparseable_before_file`/`unparseable_after_file`,
 `function_added`/`function_removed`, `docstring_only`, `format_only`, `bulk_edit` (the commit touched
 more than 30% of a file's functions), `too_many_changed_lines` (an edit of more than 150 lines).
 Units are runs of `commits_per_unit` consecutive commits, so new history only adds units.
@@ -175,6 +175,9 @@ class GitSource:
             self.skipped["file_added" if change.status == "A" else "file_deleted"] += 1
             return
         if change.status not in "MR" or change.old_blob == change.new_blob:
+            return
+        if not change.regular:
+            self.skipped["not_a_regular_file"] += 1
             return
         reason = path_skip_reason(change.new_path)
         if reason is not None:
