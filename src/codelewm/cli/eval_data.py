@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,7 +21,7 @@ from codelewm.cli._eval_common import (
 )
 from codelewm.data.layout import pools_path, read_pools, read_transitions
 from codelewm.errors import GateFailedError, InputError
-from codelewm.eval.action_use import action_use_items, action_use_variants
+from codelewm.eval.action_use import action_use_items, action_use_variants, sample_pools
 from codelewm.eval.latent import LatentGate, embed_all, latent_report
 from codelewm.eval.latent_render import latent_figures, latent_markdown
 from codelewm.eval.leakage import LeakageCheck, check_leakage, eval_hashes
@@ -85,14 +84,16 @@ def action_use(
     scorer: ScorerOpt,
     out: OutDirOpt,
     split: SplitOpt = "test",
-    limit: Annotated[int, typer.Option("--limit", help="First N pools of the split.")] = 1000,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Pools to evaluate (seeded sample).")
+    ] = 1000,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """P1: same-before pools; R@1/MRR of the scorer vs its null and shuffled action and baselines."""
-    pools = list(itertools.islice(read_pools(data, _split(split)), limit))
+    pools = sample_pools(list(read_pools(data, _split(split))), limit)
     items = action_use_items(pools)
     if not items:
         raise InputError(

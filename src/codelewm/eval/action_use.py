@@ -10,6 +10,7 @@ tokens), no-action similarity and random (expected: 1/K) as baselines.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 from codelewm.eval.ranking import RankItem, Variant, null_action
@@ -39,6 +40,16 @@ def action_use_items(pools: Sequence[SameBeforePool], *, min_k: int = MIN_K) -> 
             )
             items.append(RankItem(query=query, target=index))
     return items
+
+
+def sample_pools(
+    pools: Sequence[SameBeforePool], limit: int, *, seed: int = 17
+) -> list[SameBeforePool]:
+    """A seeded sample of `limit` pools, in file order (files are ordered by source)."""
+    if len(pools) <= limit:
+        return list(pools)
+    keep = sorted(random.Random(seed).sample(range(len(pools)), limit))
+    return [pools[i] for i in keep]
 
 
 def action_use_variants(scorer: Scorer) -> list[Variant]:

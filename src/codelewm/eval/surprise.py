@@ -112,11 +112,19 @@ def surprise_pairs(
     seed: int = 17,
     limit: int = 500,
 ) -> list[DecoyPair]:
-    """Up to `limit` transitions, each with every decoy kind that can be built for it."""
-    chosen = [r for r in records if normalise(r.after) != normalise(r.before)][:limit]
+    """Up to `limit` transitions (a seeded sample), each with every decoy kind that can be built."""
+    rng = random.Random(seed)
+    order = list(range(len(records)))
+    rng.shuffle(order)  # a seeded sample, not the first `limit` (files are ordered by source)
+    chosen: list[TransitionRecord] = []
+    for index in order:
+        record = records[index]
+        if normalise(record.after) != normalise(record.before):
+            chosen.append(record)
+        if len(chosen) >= limit:
+            break
     if len(chosen) < 2:
         return []
-    rng = random.Random(seed)
     siblings = _siblings(pools)
     donors = derangement_by_group([r.group for r in chosen], seed=seed)
     pairs = []
