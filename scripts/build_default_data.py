@@ -174,6 +174,8 @@ def write_report(
         f"- Fetch + unpack wheels (cached downloads reused): {fetch_s:.0f} s.",
         f"- Build wall time (cold unit cache, {workers} workers): **{build_s:.0f} s** ({build_s / 60:.1f} min); "
         f"the build's own clock: {stats['wall_s']:.0f} s, {stats['transitions_per_s']:,.0f} transitions/s.",
+        f"- Units: {stats['units_total']:,}, of which {stats['units_cached']:,} were reused from the unit cache of "
+        "an earlier run (`--keep-cache`; the times above then cover only the other units).",
         f"- CPU time of the build and its workers: {cpu_s:.0f} s, i.e. {total / cpu_s:,.0f} transitions per "
         f"CPU-second; on {workers} otherwise idle cores that is about {cpu_s / workers / 60:.1f} min "
         "(an estimate from CPU time, not a measurement).",
