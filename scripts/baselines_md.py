@@ -147,13 +147,19 @@ def main() -> None:
     parts = [HEADER]
     if args.notes.is_file():
         parts.append(args.notes.read_text())
-    for name in ORDER:
-        if (args.reports / name / "report.json").is_file():
-            parts.append(section(name, args.reports / name))
+    if args.data is not None and (args.data / "manifest.json").is_file():
+        manifest = json.loads((args.data / "manifest.json").read_text())
+        parts.append(
+            f"P1-P3 use the test split of dataset `{args.data}` (artifact `{manifest['artifact_id']}`,"
+            " built by `scripts/build-default-data`; held-out groups, never trained on).\n"
+        )
     if args.data is None:
         parts.append(
             "## P1-P3 on the default held-out data\n\nNot run: no dataset was given (`./scripts/baselines --data DIR`).\n"
         )
+    for name in ORDER:
+        if (args.reports / name / "report.json").is_file():
+            parts.append(section(name, args.reports / name))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(parts))
 
