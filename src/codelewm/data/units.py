@@ -28,7 +28,7 @@ from codelewm.data.rows import Row
 from codelewm.data.sources.base import PoolSource, Source, SourceConfig
 from codelewm.records import RerankPool, SameBeforePool, TransitionRecord
 
-CACHE_VERSION = "2"  # bump when any source or gate changes its output
+CACHE_VERSION = "3"  # bump when any source or gate changes its output
 
 
 class GateConfig(BaseModel):
