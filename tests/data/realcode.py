@@ -112,3 +112,36 @@ def indent(text, prefix, predicate=None):
             yield (prefix + line if predicate(line) else line)
     return ''.join(prefixed_lines())
 '''
+
+# heapq.heapify, textwrap.TextWrapper._fix_sentence_endings and shlex.quote from CPython 3.11.
+HEAPIFY = '''
+def heapify(x):
+    """Transform list into a heap, in-place, in O(len(x)) time."""
+    n = len(x)
+    for i in reversed(range(n//2)):
+        _siftup(x, i)
+'''
+
+FIX_SENTENCE_ENDINGS = """
+def _fix_sentence_endings(self, chunks):
+    i = 0
+    patsearch = self.sentence_end_re.search
+    while i < len(chunks)-1:
+        if chunks[i+1] == " " and patsearch(chunks[i]):
+            chunks[i+1] = "  "
+            i += 2
+        else:
+            i += 1
+"""
+
+QUOTE = r'''
+def quote(s):
+    """Return a shell-escaped version of the string *s*."""
+    if not s:
+        return "''"
+    if _find_unsafe(s) is None:
+        return s
+    return "'" + s.replace("'", "'\"'\"'") + "'"
+'''
+
+REAL_FUNCTIONS = (BISECT_RIGHT, BISECT_LEFT, HEAPQ, INDENT, HEAPIFY, FIX_SENTENCE_ENDINGS, QUOTE)

@@ -10,7 +10,7 @@ import random
 import textwrap
 
 import pytest
-from realcode import BISECT_RIGHT, EVERY_OP
+from realcode import BISECT_RIGHT, EVERY_OP, REAL_FUNCTIONS
 
 from codelewm.code.functions import normalise
 from codelewm.data.mutations import OPERATORS, Mutation, canonical_source, mutate_function
@@ -24,6 +24,16 @@ def _all(source: str, seed: int = 0) -> list[Mutation]:
 def test_every_operator_is_exercised() -> None:
     ops = {m.op for m in _all(EVERY_OP)}
     assert ops == set(OPERATORS)
+
+
+def test_every_operator_fires_on_real_stdlib_functions() -> None:
+    seen: dict[str, int] = {}
+    for source in REAL_FUNCTIONS:
+        canonical = canonical_source(source)
+        for mutant in _all(source):
+            seen[mutant.op] = seen.get(mutant.op, 0) + 1
+            assert normalise(mutant.code) == mutant.code != canonical
+    assert sorted(seen) == sorted(OPERATORS)
 
 
 def test_mutants_parse_differ_and_are_distinct() -> None:
