@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 from dataclasses import dataclass
 
 from codelewm.code.functions import normalised_hash
+from codelewm.data.filters import parse_code
 from codelewm.records import TransitionRecord
 
 
@@ -21,6 +24,14 @@ class Row:
         keys = []
         for code in (record.before, record.after):
             if code not in memo:
-                memo[code] = normalised_hash(code)
+                memo[code] = code_key(code)
             keys.append(memo[code])
         return cls(record, keys[0], keys[1])
+
+
+def code_key(code: str) -> str:
+    """`normalised_hash(code)`, reusing the filters' memoised parse."""
+    tree = parse_code(code)
+    if tree is None:
+        return normalised_hash(code)
+    return hashlib.sha256(ast.unparse(tree).encode("utf-8", "surrogatepass")).hexdigest()
