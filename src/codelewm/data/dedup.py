@@ -12,9 +12,12 @@ build drops its records and lists them in `leakage_report.json`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 from pydantic import BaseModel, ConfigDict
@@ -67,8 +70,21 @@ def shingles(code: str, size: int) -> set[bytes]:
     return {" ".join(tokens[i : i + size]).encode() for i in range(len(tokens) - size + 1)}
 
 
+@functools.cache
+def _permutations(num_perm: int) -> Any:
+    """datasketch's seeded permutations, drawn once (drawing them costs more than hashing)."""
+    return MinHash(num_perm=num_perm, seed=1, scheme="affine32").permutations
+
+
 def _minhash(code: str, config: NearDupConfig) -> MinHash:
-    sketch = MinHash(num_perm=config.num_perm, seed=1)
+    # crc32: a fast, deterministic 32-bit hash (datasketch's default is sha1 per shingle).
+    sketch = MinHash(
+        num_perm=config.num_perm,
+        seed=1,
+        hashfunc=zlib.crc32,
+        permutations=_permutations(config.num_perm),
+        scheme="affine32",
+    )
     sketch.update_batch(list(shingles(code, config.shingle)))
     return sketch
 
