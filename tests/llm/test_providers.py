@@ -41,7 +41,7 @@ def _config(**extra: object) -> GenerationConfig:
     settings: dict[str, object] = {
         "model": "fake/model-1",
         "n": 3,
-        "timeout_s": 2.0,
+        "timeout_s": 20.0,  # generous: the machine may be busy
         "retry": retry,
     }
     return GenerationConfig.model_validate(settings | extra)
@@ -110,7 +110,7 @@ def test_retry_after_header_is_honoured_up_to_the_cap(
 
 def test_jitter_is_seeded_and_bounded(local_key: SecretStr, sleeps: list[float]) -> None:
     retry = RetryPolicy(max_retries=2, base_s=1.0, cap_s=10.0, jitter=0.5)
-    config = GenerationConfig(model="m", n=1, timeout_s=2.0, retry=retry)
+    config = GenerationConfig(model="m", n=1, timeout_s=20.0, retry=retry)
     with FakeServer([status(502), status(502), chat("a")]) as server:
         _generate(_provider(server, local_key, sleeps), config)
     rng = random.Random(7)
