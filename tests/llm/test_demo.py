@@ -219,3 +219,33 @@ def test_world_model_demo_script_end_to_end(tiny_checkpoint: Path, tmp_path: Pat
     assert "4. artifacts" in done.stdout
     assert "manifests verified, secret scan clean" in done.stderr
     assert (tmp_path / ".artifacts" / "llm-demo" / "demo" / "demo.html").is_file()
+
+
+def test_tui_flag_opens_the_viewer_on_the_demo_view(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codelewm.cli import llm_demo
+
+    shown: list[object] = []
+    monkeypatch.setattr(llm_demo, "run_tui", shown.append)
+    result = runner.invoke(
+        app,
+        [
+            "llm-demo",
+            "--dry-run",
+            "--tui",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(shown) == 1
+    from codelewm.views import ViewModel
+
+    view = shown[0]
+    assert isinstance(view, ViewModel)
+    assert [o.name for o in view.orders][:1] == ["model"]
+    assert [o.name for o in view.orders][-1] == "llm"
+    assert (tmp_path / "o" / "demo" / "demo.html").is_file()
