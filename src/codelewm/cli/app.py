@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from codelewm import __version__
+from codelewm.cli import dataset as dataset_cli
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import index as index_cli
 from codelewm.cli import llm as llm_cli
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(dataset_cli.app, name="dataset")
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(eval_cli.app, name="eval")
 app.command("secret-scan")(secret_scan.secret_scan)
