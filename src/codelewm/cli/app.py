@@ -11,8 +11,7 @@ from codelewm.cli import dataset as dataset_cli
 from codelewm.cli import eval as eval_cli
 from codelewm.cli import index as index_cli
 from codelewm.cli import llm as llm_cli
-from codelewm.cli import llm_demo, openrouter
-from codelewm.cli import manifest, schemas, secret_scan
+from codelewm.cli import llm_demo, manifest, openrouter, schemas, secret_scan
 from codelewm.cli import model as model_cli
 from codelewm.cli import score as score_cli
 from codelewm.cli import serve as serve_cli
