@@ -50,9 +50,13 @@ def _parents() -> dict[int, list[int]]:
 
 @pytest.fixture
 def descendants() -> Callable[[], list[int]]:
-    """Every live process below this test process (zombies included)."""
+    """Live processes below this test process (zombies included) that the test itself left behind.
 
-    def find() -> list[int]:
+    Processes that already lived below pytest when the test began (a server another test module
+    keeps for its session, a worker pool) are not the test's doing and are left out.
+    """
+
+    def below_us() -> list[int]:
         children = _parents()
         found: list[int] = []
         stack = [os.getpid()]
@@ -61,5 +65,10 @@ def descendants() -> Callable[[], list[int]]:
                 found.append(child)
                 stack.append(child)
         return found
+
+    before = set(below_us())
+
+    def find() -> list[int]:
+        return [pid for pid in below_us() if pid not in before]
 
     return find
