@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
 from codelewm.errors import InputError
-from codelewm.train.calibrate import calibrate_checkpoint
-from codelewm.train.inspect import CheckpointReport, inspect_checkpoint
+
+if TYPE_CHECKING:
+    from codelewm.train.inspect import CheckpointReport
 
 app = typer.Typer(help="World-model checkpoints.", no_args_is_help=True)
 
@@ -26,6 +27,8 @@ def inspect(
 ) -> None:
     """Verify the checkpoint (trust gate: manifest, sha256 of every file, safetensors only), then show
     parameters per module, per-tensor statistics, the model config and the parent artifacts."""
+    from codelewm.train.inspect import inspect_checkpoint  # torch: imported only when used
+
     report = inspect_checkpoint(checkpoint)
     if json_output:
         print_json(report)
@@ -50,6 +53,8 @@ def calibrate(
     (true after vs its seeded mutants) from a dataset split, and write a calibrated checkpoint copy."""
     if split not in ("train", "val"):
         raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
+    from codelewm.train.calibrate import calibrate_checkpoint  # torch: imported only when used
+
     calibrator = calibrate_checkpoint(
         checkpoint,
         dataset,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -17,8 +17,10 @@ from rich.progress import (
 )
 
 from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
-from codelewm.train import loop
-from codelewm.train.config import TrainConfig, load_train_config
+
+if TYPE_CHECKING:  # torch is imported only when a command runs, so `codelewm --help` stays fast
+    from codelewm.train import loop
+    from codelewm.train.config import TrainConfig
 
 
 @handle_errors
@@ -35,6 +37,9 @@ def train(
 ) -> None:
     """Train the world model. Writes OUT/best/ and OUT/last/ (checkpoints), OUT/state/ (exact resume)
     and OUT/tb/ (TensorBoard). Runs unchanged under `torchrun --nproc_per_node N` (DDP)."""
+    from codelewm.train import loop
+    from codelewm.train.config import load_train_config
+
     cfg = load_train_config(config)
     out_dir = out or Path("runs") / config.stem
     main = os.environ.get("RANK", "0") == "0"  # torchrun: only rank 0 reports
@@ -61,6 +66,8 @@ def train(
 
 
 def _train_with_progress(cfg: TrainConfig, out_dir: Path, resume: bool) -> loop.TrainResult:
+    from codelewm.train import loop
+
     bar = Progress(
         TextColumn("[bold]train"),
         BarColumn(),
