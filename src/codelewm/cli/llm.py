@@ -7,8 +7,12 @@ OpenAI-compatible endpoint.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -207,6 +211,119 @@ def provider_for(
     return make_provider(config)
 
 
+def _request_options(
+    task: TaskOpt = None,
+    before: BeforeOpt = None,
+    instruction: InstructionOpt = None,
+    context: ContextOpt = None,
+    symbol: SymbolOpt = None,
+    live: LiveOpt = False,
+    dry_run: DryRunOpt = False,
+    model: ModelOpt = DEFAULT_MODEL,
+    n: NOpt = 5,
+    temperature: TemperatureOpt = 0.8,
+    max_tokens: MaxTokensOpt = 1024,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 3,
+    seed: SeedOpt = None,
+    output_policy: PolicyOpt = "diff",
+    context_tokens: ContextTokensOpt = 6000,
+    base_url: BaseUrlOpt = None,
+    provider: ProviderOpt = "auto",
+    proxy: ProxyOpt = None,
+    api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
+    env_file: EnvFileOpt = Path(".env"),
+    debug_log_bodies: DebugOpt = False,
+) -> None:
+    """The options `llm candidates` and `llm-demo` share, declared once (only the signature is used)."""
+
+
+_REQUEST_PARAMS: tuple[inspect.Parameter, ...] = tuple(
+    p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+    for p in inspect.signature(_request_options, eval_str=True).parameters.values()
+)
+
+
+@dataclass(frozen=True)
+class LlmRequest:
+    """The values of the shared options (field names = the parameter names of `_request_options`)."""
+
+    task: Path | None
+    before: Path | None
+    instruction: str | None
+    context: list[Path] | None
+    symbol: str | None
+    live: bool
+    dry_run: bool
+    model: str
+    n: int
+    temperature: float
+    max_tokens: int
+    timeout: float
+    retries: int
+    seed: int | None
+    output_policy: str
+    context_tokens: int
+    base_url: str | None
+    provider: str
+    proxy: str | None
+    api_key_env: str
+    env_file: Path
+    debug_log_bodies: bool
+
+    def build(self) -> tuple[LlmTask, GenerationConfig, CandidateProvider]:
+        """The task, the generation settings and the provider (live mode reads the key here)."""
+        the_task = resolve_task(self.task, self.before, self.instruction, self.context, self.symbol)
+        config = generation_config(
+            model=self.model,
+            n=self.n,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout=self.timeout,
+            retries=self.retries,
+            seed=self.seed,
+            output_policy=self.output_policy,
+            context_tokens=self.context_tokens,
+        )
+        source = provider_for(
+            dry_run=dry_run_mode(live=self.live, dry_run=self.dry_run),
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            env_file=self.env_file,
+            debug_log_bodies=self.debug_log_bodies,
+            provider=self.provider,
+            proxy=self.proxy,
+        )
+        return the_task, config, source
+
+
+R = TypeVar("R")
+
+
+def with_request_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Give a command the shared options in place of its `request: LlmRequest` parameter.
+
+    Typer reads the rewritten signature, so `--help` lists the shared options where `request`
+    stands; the command receives them gathered into one `LlmRequest`.
+    """
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(fn, eval_str=True).parameters.values()
+    ]
+    at = [p.name for p in own].index("request")
+    params = [*own[:at], *_REQUEST_PARAMS, *own[at + 1 :]]
+    names = [p.name for p in _REQUEST_PARAMS]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> R:
+        request = LlmRequest(**{name: kwargs.pop(name) for name in names})
+        return fn(request=request, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
+
+
 def _provider_kind(provider: str, base_url: str | None) -> ProviderKind:
     if provider == "auto":
         return provider_kind_for(base_url)
@@ -236,56 +353,16 @@ def pack_table(pack: CandidatePack) -> Table:
 
 @app.command("candidates")
 @handle_errors
+@with_request_options
 def candidates(
     out: Annotated[Path, typer.Option("--out", help="Pack artifact directory to write.")],
-    task: TaskOpt = None,
-    before: BeforeOpt = None,
-    instruction: InstructionOpt = None,
-    context: ContextOpt = None,
-    symbol: SymbolOpt = None,
-    live: LiveOpt = False,
-    dry_run: DryRunOpt = False,
-    model: ModelOpt = DEFAULT_MODEL,
-    n: NOpt = 5,
-    temperature: TemperatureOpt = 0.8,
-    max_tokens: MaxTokensOpt = 1024,
-    timeout: TimeoutOpt = 60.0,
-    retries: RetriesOpt = 3,
-    seed: SeedOpt = None,
-    output_policy: PolicyOpt = "diff",
-    context_tokens: ContextTokensOpt = 6000,
-    base_url: BaseUrlOpt = None,
-    provider: ProviderOpt = "auto",
-    proxy: ProxyOpt = None,
-    api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
-    env_file: EnvFileOpt = Path(".env"),
-    debug_log_bodies: DebugOpt = False,
+    request: LlmRequest,
     force: ForceOpt = False,
     overwrite: OverwriteOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Generate candidate patches for a task and write a codelewm.llm_candidate_pack.v1 artifact."""
-    the_task = resolve_task(task, before, instruction, context, symbol)
-    config = generation_config(
-        model=model,
-        n=n,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        timeout=timeout,
-        retries=retries,
-        seed=seed,
-        output_policy=output_policy,
-        context_tokens=context_tokens,
-    )
-    source = provider_for(
-        dry_run=dry_run_mode(live=live, dry_run=dry_run),
-        base_url=base_url,
-        api_key_env=api_key_env,
-        env_file=env_file,
-        debug_log_bodies=debug_log_bodies,
-        provider=provider,
-        proxy=proxy,
-    )
+    the_task, config, source = request.build()
     pack = generate_pack(the_task, source, config)
     write_pack(pack, the_task, out, scrubber=source.scrubber, force=force, overwrite=overwrite)
     if json_output:

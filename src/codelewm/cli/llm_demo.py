@@ -19,41 +19,17 @@ from rich.console import Console
 from codelewm.artifacts.manifest import load_manifest
 from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
 from codelewm.cli.llm import (
-    ApiKeyEnvOpt,
-    BaseUrlOpt,
-    ContextOpt,
-    ContextTokensOpt,
-    DebugOpt,
-    DryRunOpt,
-    EnvFileOpt,
     ForceOpt,
-    InstructionOpt,
-    LiveOpt,
-    MaxTokensOpt,
-    ModelOpt,
-    NOpt,
+    LlmRequest,
     OverwriteOpt,
-    PolicyOpt,
-    ProviderOpt,
-    ProxyOpt,
-    RetriesOpt,
-    SeedOpt,
-    SymbolOpt,
-    TaskOpt,
-    TemperatureOpt,
-    TimeoutOpt,
-    generation_config,
     pack_table,
-    provider_for,
-    resolve_task,
+    with_request_options,
 )
-from codelewm.cli.llm import BeforeOpt as TaskBeforeOpt
-from codelewm.cli.llm_env import dry_run_mode
 from codelewm.llm.demo import DemoReport, demo_report, rerank_pack, write_demo
 from codelewm.llm.generate import generate_pack
 from codelewm.llm.pack import CandidatePack, load_pack, write_pack
 from codelewm.llm.providers import CandidateProvider
-from codelewm.llm.settings import DEFAULT_API_KEY_ENV, DEFAULT_MODEL, GenerationConfig
+from codelewm.llm.settings import GenerationConfig
 from codelewm.llm.task import LlmTask
 from codelewm.records import RerankRecord
 from codelewm.scoring.load import load_scorer
@@ -155,14 +131,9 @@ def _walkthrough(
 
 
 @handle_errors
+@with_request_options
 def llm_demo(
-    task: TaskOpt = None,
-    before: TaskBeforeOpt = None,
-    instruction: InstructionOpt = None,
-    context: ContextOpt = None,
-    symbol: SymbolOpt = None,
-    live: LiveOpt = False,
-    dry_run: DryRunOpt = False,
+    request: LlmRequest,
     checkpoint: Annotated[
         Path | None,
         typer.Option("--checkpoint", help="Checkpoint directory (default: the shipped model)."),
@@ -176,47 +147,12 @@ def llm_demo(
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Write the artifacts, print nothing.")
     ] = False,
-    model: ModelOpt = DEFAULT_MODEL,
-    n: NOpt = 5,
-    temperature: TemperatureOpt = 0.8,
-    max_tokens: MaxTokensOpt = 1024,
-    timeout: TimeoutOpt = 60.0,
-    retries: RetriesOpt = 3,
-    seed: SeedOpt = None,
-    output_policy: PolicyOpt = "diff",
-    context_tokens: ContextTokensOpt = 6000,
-    base_url: BaseUrlOpt = None,
-    provider_name: ProviderOpt = "auto",
-    proxy: ProxyOpt = None,
-    api_key_env: ApiKeyEnvOpt = DEFAULT_API_KEY_ENV,
-    env_file: EnvFileOpt = Path(".env"),
-    debug_log_bodies: DebugOpt = False,
     force: ForceOpt = False,
     overwrite: OverwriteOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """The LLM + world-model demo (dry-run fixtures by default): candidates, pack, rerank, views."""
-    the_task = resolve_task(task, before, instruction, context, symbol)
-    config = generation_config(
-        model=model,
-        n=n,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        timeout=timeout,
-        retries=retries,
-        seed=seed,
-        output_policy=output_policy,
-        context_tokens=context_tokens,
-    )
-    provider = provider_for(
-        dry_run=dry_run_mode(live=live, dry_run=dry_run),
-        base_url=base_url,
-        api_key_env=api_key_env,
-        env_file=env_file,
-        debug_log_bodies=debug_log_bodies,
-        provider=provider_name,
-        proxy=proxy,
-    )
+    the_task, config, provider = request.build()
     report, view = run_demo(
         task=the_task,
         provider=provider,
