@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from codelewm.code.functions import FunctionSpan, iter_functions
 from codelewm.data.eval_guard import eval_hashes, is_eval_path
@@ -41,8 +42,37 @@ class FunctionInput:
     rng: random.Random
 
 
+class FunctionCorpusConfig(Protocol):
+    """The config fields of a source built on `FunctionUnits` (mutations, stubs)."""
+
+    @property
+    def code(self) -> Sequence[Path]: ...
+    @property
+    def exclude(self) -> Sequence[str]: ...
+    @property
+    def files_per_unit(self) -> int: ...
+    @property
+    def max_file_bytes(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def function_fraction(self) -> float: ...
+
+
 class FunctionUnits:
     """Discovers files lazily and yields the functions of one unit."""
+
+    @classmethod
+    def from_config(cls, config: FunctionCorpusConfig, skipped: Counter[str]) -> FunctionUnits:
+        return cls(
+            roots=config.code,
+            exclude=config.exclude,
+            files_per_unit=config.files_per_unit,
+            max_file_bytes=config.max_file_bytes,
+            seed=config.seed,
+            skipped=skipped,
+            function_fraction=config.function_fraction,
+        )
 
     def __init__(
         self,

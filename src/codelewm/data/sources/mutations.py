@@ -58,15 +58,7 @@ class MutationsSource:
     def __init__(self, config: MutationsConfig) -> None:
         self.config = config
         self.skipped: Counter[str] = Counter()
-        self._functions = FunctionUnits(
-            roots=config.code,
-            exclude=config.exclude,
-            files_per_unit=config.files_per_unit,
-            max_file_bytes=config.max_file_bytes,
-            seed=config.seed,
-            skipped=self.skipped,
-            function_fraction=config.function_fraction,
-        )
+        self._functions = FunctionUnits.from_config(config, self.skipped)
 
     def units(self) -> list[str]:
         return self._functions.units()

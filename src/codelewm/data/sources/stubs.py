@@ -79,15 +79,7 @@ class StubsSource:
     def __init__(self, config: StubsConfig) -> None:
         self.config = config
         self.skipped: Counter[str] = Counter()
-        self._functions = FunctionUnits(
-            roots=config.code,
-            exclude=config.exclude,
-            files_per_unit=config.files_per_unit,
-            max_file_bytes=config.max_file_bytes,
-            seed=config.seed,
-            skipped=self.skipped,
-            function_fraction=config.function_fraction,
-        )
+        self._functions = FunctionUnits.from_config(config, self.skipped)
         self._decoy_pools: dict[str, list[RerankPool]] = {}
 
     def units(self) -> list[str]:
