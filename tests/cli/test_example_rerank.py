@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from harness_cli_support import harness_helpers
+from helper_modules import harness_helpers
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,22 +13,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from helper_modules import harness_helpers
 
 from codelewm.scoring.load import load_scorer
 from codelewm.scoring.reranker import Reranker
-
-_HELPERS = Path(__file__).resolve().parents[1] / "scoring" / "harness_helpers.py"
-
-
-def harness_helpers() -> ModuleType:
-    if "harness_helpers" in sys.modules:
-        return sys.modules["harness_helpers"]
-    spec = importlib.util.spec_from_file_location("harness_helpers", _HELPERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["harness_helpers"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
