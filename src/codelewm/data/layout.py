@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from codelewm.errors import ParseFailureError, SourceUnavailableError
 from codelewm.records import RerankPool, SameBeforePool, Split, TransitionRecord
+
+R = TypeVar("R", bound=BaseModel)
 
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
 
@@ -49,31 +52,26 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, line
 
 
-def read_transitions(root: Path, split: Split) -> Iterator[TransitionRecord]:
-    path = transitions_path(root, split)
+def _records(path: Path, model: type[R], what: str) -> Iterator[R]:
+    """Validate each non-blank line of `path` as `model`; a bad line names its file and line."""
     for number, line in _lines(path):
         try:
-            yield TransitionRecord.model_validate_json(line)
+            yield model.model_validate_json(line)
         except ValidationError as exc:
-            raise ParseFailureError(f"{path}:{number}: not a transition record: {exc}") from exc
+            raise ParseFailureError(f"{path}:{number}: not a {what}: {exc}") from exc
+
+
+def read_transitions(root: Path, split: Split) -> Iterator[TransitionRecord]:
+    return _records(transitions_path(root, split), TransitionRecord, "transition record")
 
 
 def read_pools(root: Path, split: Split) -> Iterator[SameBeforePool]:
-    path = pools_path(root, split)
-    for number, line in _lines(path):
-        try:
-            yield SameBeforePool.model_validate_json(line)
-        except ValidationError as exc:
-            raise ParseFailureError(f"{path}:{number}: not a same-before pool: {exc}") from exc
+    return _records(pools_path(root, split), SameBeforePool, "same-before pool")
 
 
 def read_decoy_pools(root: Path, split: Split) -> Iterator[RerankPool]:
     """Decoy pools of one split; none when the dataset has no decoy pool file for it."""
     path = decoy_pools_path(root, split)
     if not path.is_file():
-        return
-    for number, line in _lines(path):
-        try:
-            yield RerankPool.model_validate_json(line)
-        except ValidationError as exc:
-            raise ParseFailureError(f"{path}:{number}: not a rerank pool: {exc}") from exc
+        return iter(())
+    return _records(path, RerankPool, "rerank pool")
