@@ -1,5 +1,5 @@
 """Scoring speed: candidates/s (model vs lexical baseline), p50 latency of an 8-candidate rerank via the
-Python API and via the HTTP server, and a short server load test. Writes docs/benchmarks/SPEED.md.
+Python API and via the HTTP server (`codelewm serve` in its own process), and a short server load test. Writes docs/benchmarks/SPEED.md.
 
     python benchmarks/bench_scoring.py [--checkpoint DIR] [--threads 2] [--write docs/benchmarks/SPEED.md]
 
@@ -24,14 +24,13 @@ from typing import Any, TypeVar
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import LoopbackServer, Pool, median, percentile, stdlib_pools
+from _bench_common import Pool, ServeProcess, fresh, median, percentile, stdlib_pools
 from load_server import LoadResult, run_load
 
 from codelewm.scoring.baselines import LexicalScorer
 from codelewm.scoring.load import load_scorer
 from codelewm.scoring.protocol import Query
 from codelewm.scoring.reranker import Reranker
-from codelewm.server import ServerLimits
 
 T = TypeVar("T")
 
@@ -45,6 +44,29 @@ def timed(fn: Callable[[], object], repeats: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
+
+
+def timed_calls(fn: Callable[[int], object], repeats: int) -> list[float]:
+    """Seconds per call `fn(i)`, i = 1..repeats, after one warm-up call `fn(0)`."""
+    fn(0)
+    out = []
+    for i in range(1, repeats + 1):
+        start = time.perf_counter()
+        fn(i)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _args(pool: Pool) -> tuple[str, str, list[str]]:
+    return pool.before, pool.instruction, list(pool.candidates)
+
+
+def _body(pool: Pool) -> dict[str, Any]:
+    return {
+        "before": pool.before,
+        "instruction": pool.instruction,
+        "candidates": list(pool.candidates),
+    }
 
 
 def _clear_token_caches() -> None:
@@ -75,7 +97,15 @@ def _one_thread(fn: Callable[[], float]) -> float:
         torch.set_num_threads(before)
 
 
-def measure(reranker: Reranker, pools: list[Pool], *, repeats: int, calls: int) -> dict[str, Any]:
+def measure(
+    reranker: Reranker,
+    pools: list[Pool],
+    *,
+    checkpoint: Path | None,
+    threads: int,
+    repeats: int,
+    calls: int,
+) -> dict[str, Any]:
     queries = [Query(p.before, p.instruction, p.candidates) for p in pools]
     n = sum(len(q.candidates) for q in queries)
     model_s = median(timed(lambda: reranker.scorer.score_queries(queries), repeats))
@@ -96,22 +126,17 @@ def measure(reranker: Reranker, pools: list[Pool], *, repeats: int, calls: int) 
         )
     )
     pool = pools[0]
+    # Every timed call gets texts no earlier call saw (`fresh`), through the API and over HTTP alike.
     api_ms = [
-        1000 * s
-        for s in timed(
-            lambda: _cold(reranker.rerank, pool.before, pool.instruction, pool.candidates), calls
-        )
+        1000 * s for s in timed_calls(lambda i: reranker.rerank(*_args(fresh(pool, i))), calls)
     ]
-    body = {
-        "before": pool.before,
-        "instruction": pool.instruction,
-        "candidates": list(pool.candidates),
-    }
-    with LoopbackServer(reranker, ServerLimits()) as server, httpx.Client(timeout=120) as client:
+    with ServeProcess(checkpoint, threads=threads) as server, httpx.Client(timeout=120) as client:
         server_ms = [
             1000 * s
-            for s in timed(
-                lambda: _cold(client.post, f"{server.url}/v1/rerank", json=body).raise_for_status(),
+            for s in timed_calls(
+                lambda i: client.post(
+                    f"{server.url}/v1/rerank", json=_body(fresh(pool, i))
+                ).raise_for_status(),
                 calls,
             )
         ]
@@ -171,7 +196,7 @@ def markdown(results: dict[str, Any], facts: dict[str, str], command: str) -> st
             f"{results['api_rerank8_p50_ms']} / {results['api_rerank8_p90_ms']} ms",
         ),
         (
-            "8-candidate rerank via HTTP (loopback), p50 / p90",
+            "8-candidate rerank via HTTP (`codelewm serve` process, loopback), p50 / p90",
             f"{results['server_rerank8_p50_ms']} / {results['server_rerank8_p90_ms']} ms",
         ),
         (
@@ -222,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     reranker = load_scorer(args.checkpoint)
     pools = stdlib_pools(8, 8)
-    results = measure(reranker, pools, repeats=args.repeats, calls=args.calls)
+    results = measure(
+        reranker,
+        pools,
+        checkpoint=args.checkpoint,
+        threads=args.threads,
+        repeats=args.repeats,
+        calls=args.calls,
+    )
     facts = machine(args.threads)
     cfg = reranker.info.get("model_config", {})
     facts["checkpoint"] = (

@@ -3,7 +3,7 @@
     python benchmarks/load_server.py --checkpoint DIR [--requests 100 --clients 4 --threads 2]
     python benchmarks/load_server.py --url http://127.0.0.1:8000   # a server already running
 
-Without --url it starts the real app (uvicorn, loopback) in this process. Only loopback addresses are
+Without --url it starts `codelewm serve` (loopback) in its own process, as users run it. Only loopback addresses are
 accepted for --url: this is a bounded local load test, not a tool to load someone else's server.
 """
 
@@ -21,9 +21,9 @@ from urllib.parse import urlparse
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import LoopbackServer, Pool, percentile, stdlib_pools
+from _bench_common import Pool, ServeProcess, fresh, percentile, stdlib_pools
 
-from codelewm.server import ServerLimits, is_loopback
+from codelewm.server import is_loopback
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,20 @@ class LoadResult:
 
 def run_load(url: str, pools: list[Pool], *, requests: int, clients: int) -> LoadResult:
     """`requests` reranks spread over `clients` concurrent connections; each picks the next pool."""
-    bodies = [
-        {"before": p.before, "instruction": p.instruction, "candidates": list(p.candidates)}
-        for p in pools
-    ]
 
     def one(i: int, client: httpx.Client) -> tuple[float, int]:
+        pool = fresh(pools[i % len(pools)], i)  # texts no earlier request sent
+        body = {
+            "before": pool.before,
+            "instruction": pool.instruction,
+            "candidates": list(pool.candidates),
+        }
         start = time.perf_counter()
-        response = client.post(f"{url}/v1/rerank", json=bodies[i % len(bodies)])
+        response = client.post(f"{url}/v1/rerank", json=body)
         return (time.perf_counter() - start) * 1000.0, response.status_code
 
     with httpx.Client(timeout=120, limits=httpx.Limits(max_connections=clients)) as client:
-        one(0, client)  # warm-up, not counted
+        one(-1, client)  # warm-up, not counted
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as pool:
             results = list(pool.map(lambda i: one(i, client), range(requests)))
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--candidates", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (in-process)")
+    parser.add_argument("--threads", type=int, default=2, help="the server's torch CPU threads")
     parser.add_argument("--concurrency", type=int, default=2, help="server scoring slots")
     args = parser.parse_args(argv)
     pools = stdlib_pools(8, args.candidates)
@@ -94,14 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--url must be a loopback address (127.0.0.1, ::1, localhost)")
         result = run_load(args.url, pools, requests=args.requests, clients=args.clients)
     else:
-        import torch
-
-        from codelewm.scoring.load import load_scorer
-
-        torch.set_num_threads(args.threads)
-        reranker = load_scorer(args.checkpoint)
-        limits = ServerLimits(max_concurrency=args.concurrency, max_queue=max(args.clients, 16))
-        with LoopbackServer(reranker, limits) as server:
+        with ServeProcess(
+            args.checkpoint, threads=args.threads, concurrency=args.concurrency
+        ) as server:
             result = run_load(server.url, pools, requests=args.requests, clients=args.clients)
     print(json.dumps(asdict(result), indent=2))
     return 0
