@@ -93,7 +93,28 @@ def ranking_section(report: dict[str, Any]) -> str:
     ]
     text = f"n = {report['n_items']} queries ({report['n_groups']} distinct befores), data `{report['data']}`.\n\n"
     text += table(["ranker", *(f"R@{k}" for k in ks), "MRR", "median rank", "mean K"], rows)
-    return text + f"\nStrongest baseline: **{report['strongest_baseline']}**.\n"
+    text += f"\nStrongest baseline: **{report['strongest_baseline']}**.\n"
+    return text + by_group_table(report)
+
+
+def by_group_table(report: dict[str, Any]) -> str:
+    """R@1 per group (the source of the pool, for P1) and ranker, when the report has it."""
+    by_group: dict[str, dict[str, Any]] = report.get("by_group") or {}
+    if not by_group:
+        return ""
+    labels = sorted({g for per in by_group.values() for g in per})
+    counts = {g: e["n"] for g, e in next(iter(by_group.values())).items()}
+    rows = [
+        [
+            name
+            if not name.startswith("random-expected")
+            else name.replace("random-expected", "random (expected)"),
+            *(est(per.get(g)) for g in labels),
+        ]
+        for name, per in by_group.items()
+    ]
+    header = ["ranker", *(f"{g} (n={counts[g]})" for g in labels)]
+    return f"\nR@1 by {report.get('group_by') or 'group'}:\n\n" + table(header, rows)
 
 
 def surprise_section(report: dict[str, Any]) -> str:

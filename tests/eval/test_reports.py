@@ -15,7 +15,7 @@ from codelewm.eval.action_use import action_use_items, action_use_variants
 from codelewm.eval.latent import LatentGate, latent_report
 from codelewm.eval.leakage import check_leakage
 from codelewm.eval.ranking import RankItem, Variant, evaluate_variants
-from codelewm.eval.ranking_report import ranking_report
+from codelewm.eval.ranking_report import ranking_markdown, ranking_report
 from codelewm.eval.retrieval import retrieval_items
 from codelewm.eval.scorer_quality import fixture_pools, scorer_quality_items
 from codelewm.eval.surprise import partial_edit, surprise_pairs
@@ -94,6 +94,43 @@ def test_ranking_report_claim_needs_n_100() -> None:
     assert report.schema_version == "codelewm.eval.action_use.v1"
     assert report.lift_r1 is not None
     assert report.claim.failed_conditions[0] == "n = 6 < 100"
+
+
+def test_ranking_report_by_source() -> None:
+    ruff = _pool(1).model_copy(update={"source": "ruff", "pool_id": "r1"})
+    pools = [_pool(0), ruff]
+    items = action_use_items(pools)
+    source_of = {p.pool_id: p.source for p in pools}
+    groups = [source_of[str(i.query.query_id).rsplit("/", 1)[0]] for i in items]
+    report = ranking_report(
+        items,
+        action_use_variants(_Oracle()),
+        name="action_use",
+        protocol="P1",
+        data="t",
+        n_groups=2,
+        leakage=check_leakage(None, set()),
+        groups=groups,
+        group_by="source",
+    )
+    assert report.group_by == "source"
+    oracle = report.by_group["oracle-scorer"]
+    assert set(oracle) == {"mutations", "ruff"}
+    assert oracle["ruff"].n == 3 and oracle["ruff"].mean == 1.0
+    null = report.by_group["oracle-scorer (null action)"]
+    assert null["mutations"].mean == pytest.approx(1 / 3)
+    assert "R@1 by source" in ranking_markdown(report)
+    with pytest.raises(ValueError, match="group labels"):
+        ranking_report(
+            items,
+            action_use_variants(_Oracle()),
+            name="action_use",
+            protocol="P1",
+            data="t",
+            n_groups=2,
+            leakage=check_leakage(None, set()),
+            groups=groups[:-1],
+        )
 
 
 def _records(n: int) -> list[TransitionRecord]:
@@ -181,6 +218,20 @@ def test_dataset_commands_write_reports(tmp_path: Path, command: str) -> None:
     assert payload["leakage"]["status"] == "none_by_construction"
     assert not payload["claim"]["allowed"]
     assert (out / "report.md").is_file() and list(out.glob("*.png"))
+
+
+def test_action_use_source_filter(tmp_path: Path) -> None:
+    data = _dataset(tmp_path / "data")
+    base = ["eval", "action-use", "--data", str(data), "--scorer", "lexical", "--json"]
+    result = CliRunner().invoke(app, [*base, "--source", "mutations", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["data"].endswith("(test, source mutations)")
+    assert set(payload["by_group"]["lexical"]) == {"mutations"}
+    refused = CliRunner().invoke(app, [*base, "--source", "ruff", "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 2
+    assert "no test pool of source 'ruff'" in refused.output
+    assert not (tmp_path / "r").exists()
 
 
 def test_latent_refuses_a_baseline(tmp_path: Path) -> None:

@@ -87,14 +87,31 @@ def action_use(
     limit: Annotated[
         int, typer.Option("--limit", help="Pools to evaluate (seeded sample).")
     ] = 1000,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Only pools of this source (e.g. ruff, mutations); default: all sources.",
+        ),
+    ] = None,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """P1: same-before pools; R@1/MRR of the scorer vs its null and shuffled action and baselines."""
-    pools = sample_pools(list(read_pools(data, _split(split))), limit)
+    all_pools = list(read_pools(data, _split(split)))
+    if source is not None:
+        sources = sorted({str(p.source) for p in all_pools})
+        all_pools = [p for p in all_pools if str(p.source) == source]
+        if not all_pools:
+            raise InputError(
+                f"no {split} pool of source {source!r} in {data}",
+                remediation=f"Sources with pools there: {', '.join(sources) or 'none'}.",
+            )
+    pools = sample_pools(all_pools, limit)
     items = action_use_items(pools)
+    source_of = {p.pool_id: str(p.source) for p in pools}
     if not items:
         raise InputError(
             f"no same-before pool with K >= 3 in {data} ({split})",
@@ -111,10 +128,12 @@ def action_use(
             variants,
             name="action_use",
             protocol="P1 same-before action discrimination",
-            data=f"{data} ({split})",
+            data=f"{data} ({split}{'' if source is None else ', source ' + source})",
             n_groups=len({i.query.before for i in items}),
             leakage=leakage,
             progress=advance,
+            groups=[source_of[str(i.query.query_id).rsplit("/", 1)[0]] for i in items],
+            group_by="source",
         )
     _ranking_command(
         report,
@@ -125,6 +144,7 @@ def action_use(
             "split": split,
             "scorer": scorer,
             "limit": limit,
+            "source": source,
         },
         overwrite=overwrite,
         as_json=json_output,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.eval.bootstrap import Estimate
+from codelewm.eval.bootstrap import Estimate, bootstrap_ci
 from codelewm.eval.claim import Claim, decide_claim
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.eval.ranking import (
@@ -33,6 +33,8 @@ class RankingReport(BaseModel):
     n_groups: int
     scorer: str
     results: list[RankResult]
+    group_by: str | None = None
+    by_group: dict[str, dict[str, Estimate]] = {}  # ranker -> group (e.g. source) -> R@1
     strongest_baseline: str | None
     lift_r1: Estimate | None
     leakage: LeakageCheck
@@ -53,9 +55,15 @@ def ranking_report(
     ks: Sequence[int] = (1,),
     notes: Sequence[str] = (),
     progress: Progress | None = None,
+    groups: Sequence[str] | None = None,
+    group_by: str | None = None,
 ) -> RankingReport:
-    """Evaluate `variants` (the first is the scorer under test) on `items` and decide the claim."""
+    """Evaluate `variants` (the first is the scorer under test) on `items` and decide the claim.
+
+    `groups` (one label per item, e.g. its source) adds R@1 per group for every ranker."""
     started = time.perf_counter()
+    if groups is not None and len(groups) != len(items):
+        raise ValueError(f"{len(groups)} group labels for {len(items)} items")
     results = evaluate_variants(items, variants, ks=ks, progress=progress)
     best, lift = strongest_and_lift(results)
     claim = decide_claim(
@@ -69,6 +77,8 @@ def ranking_report(
         n_groups=n_groups,
         scorer=results[0].name,
         results=results,
+        group_by=group_by if groups is not None else None,
+        by_group=_by_group(results, groups) if groups is not None else {},
         strongest_baseline=best,
         lift_r1=lift,
         leakage=leakage,
@@ -76,6 +86,32 @@ def ranking_report(
         notes=list(notes),
         runtime_s=round(time.perf_counter() - started, 3),
     )
+
+
+def _by_group(
+    results: Sequence[RankResult], groups: Sequence[str]
+) -> dict[str, dict[str, Estimate]]:
+    labels = sorted(set(groups))
+    out: dict[str, dict[str, Estimate]] = {}
+    for r in results:
+        out[r.name] = {
+            g: bootstrap_ci(
+                [v for v, label in zip(r.per_item_r1, groups, strict=True) if label == g]
+            )
+            for g in labels
+        }
+    return out
+
+
+def by_group_rows(report: RankingReport) -> tuple[list[str], list[list[str]]]:
+    """(group labels, one row per ranker: name, then R@1 per group) — empty when not grouped."""
+    if not report.by_group:
+        return [], []
+    labels = sorted({g for per in report.by_group.values() for g in per})
+    rows = []
+    for name, per in report.by_group.items():
+        rows.append([name, *(per[g].text() if g in per else "-" for g in labels)])
+    return labels, rows
 
 
 def ranking_markdown(report: RankingReport) -> str:
@@ -98,6 +134,13 @@ def ranking_markdown(report: RankingReport) -> str:
         " expected values; 95% percentile bootstrap CIs over queries (2,000 resamples, seed 17).\n",
         markdown_table(header, rows),
     ]
+    labels, group_rows = by_group_rows(report)
+    if labels:
+        counts = {g: e.n for g, e in next(iter(report.by_group.values())).items()}
+        lines.append(f"\nR@1 by {report.group_by}:\n")
+        lines.append(
+            markdown_table(["ranker", *(f"{g} (n={counts[g]})" for g in labels)], group_rows)
+        )
     lines.extend(f"- {note}" for note in report.notes)
     if report.lift_r1 is not None:
         lines.append(
