@@ -87,18 +87,33 @@ class WorldModelScorer:
     def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
         self.model.eval()
         model, cfg = self.model, self.model.cfg
-        befores = self.tokenizer.encode_batch([q.before for q in queries])
-        z_b = self._encode([before_input(ids, cfg) for ids in befores])  # (Q, d)
+        # A latent depends only on the text (before) or on (before, candidate): encode each distinct one
+        # once per call. P1 pools repeat one before and one candidate set for every instruction, and
+        # LLM sample pools repeat identical samples.
+        before_slot: dict[str, int] = {}
+        for query in queries:
+            before_slot.setdefault(query.before, len(before_slot))
+        befores = self.tokenizer.encode_batch(list(before_slot))
+        z_unique = self._encode([before_input(ids, cfg) for ids in befores])  # (B, d)
+        slots = torch.tensor([before_slot[q.before] for q in queries], dtype=torch.long)
+        z_b = z_unique[slots.to(z_unique.device)]  # (Q, d)
         actions = self._actions([q.instruction for q in queries])  # (Q, d)
         z_hat = model.predict(z_b, actions).float()  # (Q, d)
         z_null = model.predict(z_b, model.null_action(len(queries))).float()  # (Q, d)
-        seqs = []
-        owner: list[int] = []
-        for qi, (query, before_ids) in enumerate(zip(queries, befores, strict=True)):
-            for cand_ids in self.tokenizer.encode_batch(list(query.candidates)):
-                seqs.append(candidate_input(before_ids, cand_ids, cfg, self.tokenizer))
-                owner.append(qi)
-        z_c = self._encode(seqs) if seqs else z_b.new_zeros(0, cfg.d_latent)  # (N, d)
+        cand_slot: dict[tuple[int, str], int] = {}
+        for query in queries:
+            b = before_slot[query.before]
+            for code in query.candidates:
+                cand_slot.setdefault((b, code), len(cand_slot))
+        cand_ids = self.tokenizer.encode_batch([code for _, code in cand_slot])
+        seqs = [
+            candidate_input(befores[b], ids, cfg, self.tokenizer)
+            for (b, _), ids in zip(cand_slot, cand_ids, strict=True)
+        ]
+        z_unique_c = self._encode(seqs) if seqs else z_b.new_zeros(0, cfg.d_latent)  # (C, d)
+        rows = [cand_slot[(before_slot[q.before], code)] for q in queries for code in q.candidates]
+        owner = [qi for qi, q in enumerate(queries) for _ in q.candidates]
+        z_c = z_unique_c[torch.tensor(rows, dtype=torch.long, device=z_unique_c.device)]  # (N, d)
         index = torch.tensor(owner, dtype=torch.long, device=z_c.device)
         energy = model.energy(z_hat[index], z_c).cpu().numpy()  # (N,)
         no_action = model.energy(z_null[index], z_c).cpu().numpy()
