@@ -35,3 +35,25 @@ def test_shared_encodings_give_the_scores_of_separate_calls(tiny_checkpoint: Pat
     energy = together[0].components["energy"]
     assert energy[0] == energy[2]  # identical candidates, identical energies
     assert scorer.score_queries([]) == []
+
+
+def test_latent_cache_reuses_and_stays_bounded(tiny_checkpoint: Path) -> None:
+    scorer = WorldModelScorer.from_checkpoint(tiny_checkpoint, batch_size=4)
+    query = Query(BEFORE, "make the area non-negative", CANDIDATES)
+    first = scorer.score_queries([query])[0]
+    assert len(scorer.cache) == 3  # one before, two distinct (before, candidate) pairs
+    misses = scorer.cache.misses
+    again = scorer.score_queries([Query(BEFORE, "add the sides instead", CANDIDATES)])[0]
+    assert scorer.cache.misses == misses  # nothing re-encoded
+    assert again.components["consensus"] == first.components["consensus"]
+    # the same candidate against ANOTHER before is another latent (the edit is seen against it)
+    scorer.score_queries([Query(OTHER, "x", CANDIDATES[:1])])
+    assert scorer.cache.misses == misses + 2
+
+    small = WorldModelScorer.from_checkpoint(tiny_checkpoint, cache_size=2)
+    scored = small.score_queries([query])[0]
+    assert len(small.cache) == 2
+    np.testing.assert_allclose(scored.components["energy"], first.components["energy"], atol=1e-4)
+    off = WorldModelScorer.from_checkpoint(tiny_checkpoint, cache_size=0)
+    off.score_queries([query])
+    assert len(off.cache) == 0

@@ -16,7 +16,10 @@ For each query (before b, instruction a, candidates c_1..c_K) it batches every c
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +49,7 @@ class WorldModelScorer:
         batch_size: int = 64,
         checkpoint_id: str = "in-memory",
         checkpoint_sha256: str = "",
+        cache_size: int = 65536,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -53,10 +57,13 @@ class WorldModelScorer:
         self.batch_size = batch_size
         self.checkpoint_id = checkpoint_id
         self.checkpoint_sha256 = checkpoint_sha256
+        # Latents of befores and of (before, candidate) pairs, by digest: the model is frozen while a
+        # scorer lives (training builds a new scorer for every validation), so a latent never changes.
+        self.cache = LatentCache(cache_size)
 
     @classmethod
     def from_checkpoint(
-        cls, path: Path, *, device: str = "cpu", batch_size: int = 64
+        cls, path: Path, *, device: str = "cpu", batch_size: int = 64, cache_size: int = 65536
     ) -> WorldModelScorer:
         ckpt = load_checkpoint(path, device=device)
         return cls(
@@ -64,6 +71,7 @@ class WorldModelScorer:
             ckpt.tokenizer,
             calibrator=ckpt.calibrator,
             batch_size=batch_size,
+            cache_size=cache_size,
             checkpoint_id=ckpt.checkpoint_id,
             checkpoint_sha256=ckpt.manifest_sha256,
         )
@@ -94,7 +102,10 @@ class WorldModelScorer:
         for query in queries:
             before_slot.setdefault(query.before, len(before_slot))
         befores = self.tokenizer.encode_batch(list(before_slot))
-        z_unique = self._encode([before_input(ids, cfg) for ids in befores])  # (B, d)
+        before_keys = [_digest(b"before", text) for text in before_slot]
+        z_unique = self._cached(
+            before_keys, lambda miss: [before_input(befores[i], cfg) for i in miss]
+        )  # (B, d)
         slots = torch.tensor([before_slot[q.before] for q in queries], dtype=torch.long)
         z_b = z_unique[slots.to(z_unique.device)]  # (Q, d)
         actions = self._actions([q.instruction for q in queries])  # (Q, d)
@@ -105,12 +116,17 @@ class WorldModelScorer:
             b = before_slot[query.before]
             for code in query.candidates:
                 cand_slot.setdefault((b, code), len(cand_slot))
-        cand_ids = self.tokenizer.encode_batch([code for _, code in cand_slot])
-        seqs = [
-            candidate_input(befores[b], ids, cfg, self.tokenizer)
-            for (b, _), ids in zip(cand_slot, cand_ids, strict=True)
-        ]
-        z_unique_c = self._encode(seqs) if seqs else z_b.new_zeros(0, cfg.d_latent)  # (C, d)
+        pairs = list(cand_slot)
+        cand_keys = [_digest(before_keys[b], code) for b, code in pairs]
+
+        def candidate_seqs(miss: list[int]) -> list[EditSequence]:
+            ids = self.tokenizer.encode_batch([pairs[i][1] for i in miss])
+            return [
+                candidate_input(befores[pairs[i][0]], cand_ids, cfg, self.tokenizer)
+                for i, cand_ids in zip(miss, ids, strict=True)
+            ]
+
+        z_unique_c = self._cached(cand_keys, candidate_seqs)  # (C, d)
         rows = [cand_slot[(before_slot[q.before], code)] for q in queries for code in q.candidates]
         owner = [qi for qi, q in enumerate(queries) for _ in q.candidates]
         z_c = z_unique_c[torch.tensor(rows, dtype=torch.long, device=z_unique_c.device)]  # (N, d)
@@ -166,6 +182,21 @@ class WorldModelScorer:
             },
         )
 
+    def _cached(
+        self, keys: list[bytes], build: Callable[[list[int]], list[EditSequence]]
+    ) -> Tensor:
+        """Latents for `keys` (K, d): cached ones reused, the misses built by `build(positions)`."""
+        found = self.cache.get_many(keys)
+        miss = [i for i, z in enumerate(found) if z is None]
+        if miss:
+            fresh = self._encode(build(miss))
+            self.cache.put_many([keys[i] for i in miss], fresh)
+            for row, i in enumerate(miss):
+                found[i] = fresh[row]
+        if not keys:
+            return torch.zeros(0, self.model.cfg.d_latent, device=self.device)
+        return torch.stack([z for z in found if z is not None])
+
     def _encode(self, seqs: Sequence[EditSequence]) -> Tensor:
         cfg = self.model.cfg
         outs = []
@@ -189,6 +220,54 @@ class WorldModelScorer:
             ids, mask = stack_actions(rows[start : start + self.batch_size], cfg.action_max_len)
             outs.append(self.model.encode_action(ids.to(self.device), mask.to(self.device)).float())
         return torch.cat(outs) if outs else torch.zeros(0, cfg.d_latent, device=self.device)
+
+
+class LatentCache:
+    """A bounded, thread-safe LRU map digest -> latent (the server scores on several threads)."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[bytes, Tensor] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def get_many(self, keys: Sequence[bytes]) -> list[Tensor | None]:
+        with self._lock:
+            out: list[Tensor | None] = []
+            for key in keys:
+                value = self._items.get(key)
+                if value is not None:
+                    self._items.move_to_end(key)
+                out.append(value)
+            found = sum(v is not None for v in out)
+            self.hits += found
+            self.misses += len(out) - found
+            return out
+
+    def put_many(self, keys: Sequence[bytes], values: Tensor) -> None:
+        if self.max_items <= 0:
+            return
+        with self._lock:
+            for key, value in zip(keys, values, strict=True):
+                self._items[key] = value.detach().clone()
+                self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
+def _digest(prefix: bytes, text: str) -> bytes:
+    h = hashlib.blake2b(prefix, digest_size=16)
+    h.update(b"\0")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.digest()
 
 
 def _parses(code: str) -> float:
