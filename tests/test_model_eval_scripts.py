@@ -9,21 +9,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from p1_pools import same_before_pool
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
-from codelewm.records import PoolMember, SameBeforePool
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import ablations  # noqa: E402
-
-AFTERS = {
-    "add one": "def f(x):\n    y = x + 1\n    return y\n",
-    "double it": "def f(x):\n    y = x * 2\n    return y\n",
-    "negate it": "def f(x):\n    y = -x\n    return y\n",
-}
 
 
 def test_every_ablation_changes_one_existing_setting_of_the_default_config() -> None:
@@ -40,28 +34,10 @@ def test_every_ablation_changes_one_existing_setting_of_the_default_config() -> 
         ablations.derived_config(base, 40, {"nonexistent": "1"})
 
 
-def _pool(n: int, source: str) -> SameBeforePool:
-    members = [
-        PoolMember(
-            transition_id=f"t{n}-{i}", instruction=text, instruction_kind="template", after=after
-        )
-        for i, (text, after) in enumerate(AFTERS.items())
-    ]
-    return SameBeforePool(
-        pool_id=f"{source}{n}",
-        source=source,  # type: ignore[arg-type]
-        group=f"g{n}",
-        path="a.py",
-        symbol="f",
-        before="def f(x):\n    y = x\n    return y\n".replace("f", f"f{n}"),
-        members=members,
-    )
-
-
 def test_model_md_checks_targets_from_real_reports(tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "pools").mkdir(parents=True)
-    pools = [_pool(n, "mutations") for n in range(3)] + [_pool(9, "ruff")]
+    pools = [same_before_pool(n) for n in range(3)] + [same_before_pool(9, "ruff")]
     (data / "pools" / "test.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in pools))
     reports = tmp_path / "reports"
     for source in ("mutations", "ruff"):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from p1_pools import AFTERS, same_before_pool
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
@@ -19,34 +20,13 @@ from codelewm.eval.ranking_report import ranking_markdown, ranking_report
 from codelewm.eval.retrieval import retrieval_items
 from codelewm.eval.scorer_quality import fixture_pools, scorer_quality_items
 from codelewm.eval.surprise import partial_edit, surprise_pairs
-from codelewm.records import PoolMember, SameBeforePool, TransitionRecord
+from codelewm.records import SameBeforePool, TransitionRecord
 from codelewm.scoring.baselines import ConstantScorer
 from codelewm.scoring.protocol import PoolScores, Query
 
-BEFORE = "def f(x):\n    y = x\n    return y\n"
-AFTERS = {
-    "add one": "def f(x):\n    y = x + 1\n    return y\n",
-    "double it": "def f(x):\n    y = x * 2\n    return y\n",
-    "negate it": "def f(x):\n    y = -x\n    return y\n",
-}
-
 
 def _pool(n: int) -> SameBeforePool:
-    members = [
-        PoolMember(
-            transition_id=f"t{n}-{i}", instruction=text, instruction_kind="template", after=after
-        )
-        for i, (text, after) in enumerate(AFTERS.items())
-    ]
-    return SameBeforePool(
-        pool_id=f"p{n}",
-        source="mutations",
-        group=f"g{n}",
-        path="a.py",
-        symbol="f",
-        before=BEFORE.replace("f", f"f{n}"),
-        members=members,
-    )
+    return same_before_pool(n)
 
 
 class _Oracle:
@@ -97,7 +77,7 @@ def test_ranking_report_claim_needs_n_100() -> None:
 
 
 def test_ranking_report_by_source() -> None:
-    ruff = _pool(1).model_copy(update={"source": "ruff", "pool_id": "r1"})
+    ruff = same_before_pool(1, "ruff")
     pools = [_pool(0), ruff]
     items = action_use_items(pools)
     source_of = {p.pool_id: p.source for p in pools}
