@@ -7,7 +7,7 @@ from pathlib import Path
 from codelewm.artifacts.manifest import ArtifactWriter
 from codelewm.eval.bootstrap import Estimate
 from codelewm.eval.claim import decide_claim
-from codelewm.eval.leakage import check_leakage, eval_hashes
+from codelewm.eval.leakage import check_leakage, decontaminate, eval_hashes
 from codelewm.records import TransitionRecord
 
 SEEN = "def f(x):\n    return x + 1\n"
@@ -75,3 +75,17 @@ def test_a_clean_large_significant_lift_opens_the_claim() -> None:
         baseline="lexical",
     )
     assert claim.allowed and claim.failed_conditions == []
+
+
+def test_decontaminate_drops_exactly_the_overlapping_units(tmp_path: Path) -> None:
+    checkpoint = _artifacts(tmp_path)
+    units = [("clean", "def g():\n    pass\n"), ("leaked", "def f(x):  return x+1\n")]
+    kept, dropped = decontaminate(checkpoint, units, lambda u: [u[1]])
+    assert kept == [units[0]] and dropped == 1
+    after = check_leakage(checkpoint, eval_hashes(u[1] for u in kept))
+    assert after.overlap == 0
+    # a baseline, or a checkpoint without readable training data, keeps everything
+    assert decontaminate(None, units, lambda u: [u[1]]) == (units, 0)
+    with ArtifactWriter(tmp_path / "bare", kind="checkpoint", config={}) as bare:
+        (bare.path / "model.safetensors").write_bytes(b"")
+    assert decontaminate(tmp_path / "bare", units, lambda u: [u[1]]) == (units, 0)

@@ -24,7 +24,7 @@ from codelewm.errors import GateFailedError, InputError
 from codelewm.eval.action_use import action_use_items, action_use_variants, sample_pools
 from codelewm.eval.latent import LatentGate, embed_all, latent_report
 from codelewm.eval.latent_render import latent_figures, latent_markdown
-from codelewm.eval.leakage import LeakageCheck, check_leakage, eval_hashes
+from codelewm.eval.leakage import LeakageCheck, check_leakage, decontaminate, eval_hashes
 from codelewm.eval.ranking_report import (
     RankingReport,
     ranking_figures,
@@ -55,6 +55,15 @@ def _split(value: str) -> Split:
 
 def _leakage(scorer: str, codes: Iterable[str]) -> LeakageCheck:
     return check_leakage(checkpoint_path(scorer), eval_hashes(codes))
+
+
+def _leaked_note(dropped: int, unit: str) -> list[str]:
+    if not dropped:
+        return []
+    return [
+        f"{dropped} {unit}{'s' if dropped != 1 else ''} of the sample left out before scoring: their code"
+        " occurs in the scorer's training data (normalised hash)"
+    ]
 
 
 def _ranking_command(
@@ -109,7 +118,11 @@ def action_use(
                 f"no {split} pool of source {source!r} in {data}",
                 remediation=f"Sources with pools there: {', '.join(sources) or 'none'}.",
             )
-    pools = sample_pools(all_pools, limit)
+    pools, leaked = decontaminate(
+        checkpoint_path(scorer),
+        sample_pools(all_pools, limit),
+        lambda p: [p.before, *(m.after for m in p.members)],
+    )
     items = action_use_items(pools)
     source_of = {p.pool_id: str(p.source) for p in pools}
     if not items:
@@ -134,6 +147,7 @@ def action_use(
             progress=advance,
             groups=[source_of[str(i.query.query_id).rsplit("/", 1)[0]] for i in items],
             group_by="source",
+            notes=_leaked_note(leaked, "pool"),
         )
     _ranking_command(
         report,

@@ -4,14 +4,16 @@ A checkpoint's manifest lists its parent artifacts; the `dataset` parents are it
 train and val transitions (before and after) are hashed with `normalised_hash` (formatting-free), and
 the eval items' hashes are intersected with them. A baseline has no training data: its overlap is 0 by
 construction. A checkpoint whose training data cannot be found gets status `unknown`, which keeps the
-claim closed (we cannot say it is clean).
+claim closed (we cannot say it is clean). `decontaminate` drops the eval units (pools) that do overlap,
+before scoring; the reports that use it say how many in their notes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +25,7 @@ from codelewm.records import Split
 
 LeakageStatus = Literal["none_by_construction", "checked", "unknown"]
 TRAINING_SPLITS: tuple[Split, ...] = ("train", "val")
+T = TypeVar("T")
 
 
 class LeakageCheck(BaseModel):
@@ -54,7 +57,13 @@ def training_datasets(checkpoint: Path) -> list[Path] | None:
     return paths
 
 
-def training_hashes(datasets: Iterable[Path]) -> set[str]:
+def training_hashes(datasets: Iterable[Path]) -> frozenset[str]:
+    """Normalised hashes of every before and after in the datasets' training splits (cached)."""
+    return _training_hashes(tuple(Path(p).resolve() for p in datasets))
+
+
+@functools.lru_cache(maxsize=4)
+def _training_hashes(datasets: tuple[Path, ...]) -> frozenset[str]:
     hashes: set[str] = set()
     for root in datasets:
         for split in TRAINING_SPLITS:
@@ -63,7 +72,23 @@ def training_hashes(datasets: Iterable[Path]) -> set[str]:
             for record in read_transitions(root, split):
                 hashes.add(normalised_hash(record.before))
                 hashes.add(normalised_hash(record.after))
-    return hashes
+    return frozenset(hashes)
+
+
+def decontaminate(
+    checkpoint: Path | None, units: Sequence[T], texts: Callable[[T], Iterable[str]]
+) -> tuple[list[T], int]:
+    """The units none of whose texts occurs in `checkpoint`'s training data, and how many were dropped.
+
+    A baseline (None) or a checkpoint whose training data cannot be read keeps everything: the leakage
+    check of the report then says "none by construction" or "unknown".
+    """
+    datasets = None if checkpoint is None else training_datasets(checkpoint)
+    if not datasets:
+        return list(units), 0
+    seen = training_hashes(datasets)
+    kept = [unit for unit in units if not (eval_hashes(texts(unit)) & seen)]
+    return kept, len(units) - len(kept)
 
 
 def check_leakage(checkpoint: Path | None, items: set[str]) -> LeakageCheck:
