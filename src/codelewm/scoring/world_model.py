@@ -49,7 +49,7 @@ class WorldModelScorer:
         batch_size: int = 64,
         checkpoint_id: str = "in-memory",
         checkpoint_sha256: str = "",
-        cache_size: int = 65536,
+        cache_size: int = 131072,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -59,11 +59,12 @@ class WorldModelScorer:
         self.checkpoint_sha256 = checkpoint_sha256
         # Latents of befores and of (before, candidate) pairs, by digest: the model is frozen while a
         # scorer lives (training builds a new scorer for every validation), so a latent never changes.
+        # Bounded: 131,072 latents of d 96 are ~70 MB; P2 (100 queries x 1,000 candidates) fits.
         self.cache = LatentCache(cache_size)
 
     @classmethod
     def from_checkpoint(
-        cls, path: Path, *, device: str = "cpu", batch_size: int = 64, cache_size: int = 65536
+        cls, path: Path, *, device: str = "cpu", batch_size: int = 64, cache_size: int = 131072
     ) -> WorldModelScorer:
         ckpt = load_checkpoint(path, device=device)
         return cls(
