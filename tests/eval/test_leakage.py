@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from codelewm.artifacts.manifest import ArtifactWriter
 from codelewm.eval.bootstrap import Estimate
 from codelewm.eval.claim import decide_claim
-from codelewm.eval.leakage import check_leakage, decontaminate, eval_hashes
+from codelewm.eval.leakage import _dataset_hashes, check_leakage, decontaminate, eval_hashes
 from codelewm.records import TransitionRecord
 
 SEEN = "def f(x):\n    return x + 1\n"
@@ -89,3 +91,15 @@ def test_decontaminate_drops_exactly_the_overlapping_units(tmp_path: Path) -> No
     with ArtifactWriter(tmp_path / "bare", kind="checkpoint", config={}) as bare:
         (bare.path / "model.safetensors").write_bytes(b"")
     assert decontaminate(tmp_path / "bare", units, lambda u: [u[1]]) == (units, 0)
+
+
+def test_training_hashes_are_cached_by_dataset_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _artifacts(tmp_path)
+    first = _dataset_hashes(tmp_path / "data")
+    (cached,) = (tmp_path / "cache" / "codelewm" / "training-hashes").glob("*.txt")
+    assert set(cached.read_text().split()) == first and len(first) == 2
+    cached.write_text("\n".join([*first, "planted"]) + "\n")  # the cache is what a second run reads
+    assert _dataset_hashes(tmp_path / "data") == {*first, "planted"}

@@ -11,12 +11,15 @@ before scoring; the reports that use it say how many in their notes.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.manifest import load_manifest
 from codelewm.code.functions import normalised_hash
 from codelewm.data.layout import read_transitions, transitions_path
@@ -66,13 +69,36 @@ def training_hashes(datasets: Iterable[Path]) -> frozenset[str]:
 def _training_hashes(datasets: tuple[Path, ...]) -> frozenset[str]:
     hashes: set[str] = set()
     for root in datasets:
-        for split in TRAINING_SPLITS:
-            if not transitions_path(root, split).is_file():
-                continue
-            for record in read_transitions(root, split):
-                hashes.add(normalised_hash(record.before))
-                hashes.add(normalised_hash(record.after))
+        hashes |= _dataset_hashes(root)
     return frozenset(hashes)
+
+
+def _dataset_hashes(root: Path) -> set[str]:
+    """One dataset's training hashes, kept in the user's cache under the sha256 of its manifest (which
+    names the sha256 of every file, so a changed dataset gets a new entry). Hashing 300k functions
+    takes minutes; every report of a checkpoint needs the same set."""
+    manifest = root / "manifest.json"
+    cache = None
+    if manifest.is_file():
+        key = hashlib.sha256(manifest.read_bytes()).hexdigest()[:32]
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        cache = base / "codelewm" / "training-hashes" / f"{key}.txt"
+        if cache.is_file():
+            return set(cache.read_text(encoding="utf-8").split())
+    hashes: set[str] = set()
+    for split in TRAINING_SPLITS:
+        if not transitions_path(root, split).is_file():
+            continue
+        for record in read_transitions(root, split):
+            hashes.add(normalised_hash(record.before))
+            hashes.add(normalised_hash(record.after))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(cache, "\n".join(sorted(hashes)) + "\n")
+        except OSError:
+            pass  # a read-only home: the check still ran, only the cache is lost
+    return hashes
 
 
 def decontaminate(
