@@ -70,9 +70,11 @@ def _body(pool: Pool) -> dict[str, Any]:
 
 
 def _clear_token_caches() -> None:
+    """The per-text memos (token sets, static checks): a timed call must not reuse an earlier one's."""
+    from codelewm.code import validity
     from codelewm.scoring import baselines_static, baselines_tokens
 
-    for module in (baselines_tokens, baselines_static):
+    for module in (baselines_tokens, baselines_static, validity):
         for value in vars(module).values():
             clear = getattr(value, "cache_clear", None)
             if callable(clear):

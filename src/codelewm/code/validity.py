@@ -9,6 +9,7 @@ parses but is too deep for pyflakes keeps `parses=True` with no names and says t
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Final
@@ -34,7 +35,18 @@ def check_validity(code: str, *, filename: str = "<candidate>") -> Validity:
 
 
 def static_check(code: str, *, filename: str = "<candidate>") -> StaticCheck:
-    """Parse `code` and collect its undefined names (pyflakes `UndefinedName`, first use order)."""
+    """Parse `code` and collect its undefined names (pyflakes `UndefinedName`, first use order).
+
+    Memoised by (code, filename): one rerank asks for a candidate's validity when it loads it, for the
+    validity baseline and for the result; pyflakes is the slowest part of the harness. Each caller gets
+    its own copy of the (mutable) `Validity`.
+    """
+    found = _static_check(code, filename)
+    return StaticCheck(found.validity.model_copy(deep=True), found.reason)
+
+
+@functools.lru_cache(maxsize=2048)
+def _static_check(code: str, filename: str) -> StaticCheck:
     if len(code) > MAX_CHECK_CHARS:
         return _unparsable(f"{len(code):,} characters, over the limit of {MAX_CHECK_CHARS:,}")
     try:
