@@ -131,7 +131,7 @@ def write_atomic(path: Path, payload: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=Path("configs/train/default.toml"))
-    parser.add_argument("--steps", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path("out/ablations"))
     parser.add_argument("--only", default=None, help="comma list of run names")
     args = parser.parse_args(argv)
