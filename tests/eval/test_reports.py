@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,11 +13,11 @@ from p1_pools import AFTERS, same_before_pool
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
-from codelewm.eval.action_use import action_use_items, action_use_variants
+from codelewm.eval.action_use import action_use_items, action_use_variants, item_sources
 from codelewm.eval.latent import LatentGate, latent_report
 from codelewm.eval.leakage import check_leakage
 from codelewm.eval.ranking import RankItem, Variant, evaluate_variants
-from codelewm.eval.ranking_report import ranking_markdown, ranking_report
+from codelewm.eval.ranking_report import RankingReport, ranking_markdown, ranking_report
 from codelewm.eval.retrieval import retrieval_items
 from codelewm.eval.scorer_quality import fixture_pools, scorer_quality_items
 from codelewm.eval.surprise import partial_edit, surprise_pairs
@@ -60,9 +61,8 @@ def test_action_use_exact_values() -> None:
     assert by_name["shuffled-action(oracle-scorer)"].recall_at["1"].mean < 1.0
 
 
-def test_ranking_report_claim_needs_n_100() -> None:
-    items = action_use_items([_pool(0), _pool(1)])
-    report = ranking_report(
+def _oracle_report(items: list[RankItem], **kwargs: Any) -> RankingReport:
+    return ranking_report(
         items,
         action_use_variants(_Oracle()),
         name="action_use",
@@ -70,29 +70,23 @@ def test_ranking_report_claim_needs_n_100() -> None:
         data="t",
         n_groups=2,
         leakage=check_leakage(None, set()),
+        **kwargs,
     )
+
+
+def test_ranking_report_claim_needs_n_100() -> None:
+    report = _oracle_report(action_use_items([_pool(0), _pool(1)]))
     assert report.schema_version == "codelewm.eval.action_use.v1"
     assert report.lift_r1 is not None
     assert report.claim.failed_conditions[0] == "n = 6 < 100"
 
 
 def test_ranking_report_by_source() -> None:
-    ruff = same_before_pool(1, "ruff")
-    pools = [_pool(0), ruff]
+    pools = [_pool(0), same_before_pool(1, "ruff")]
     items = action_use_items(pools)
-    source_of = {p.pool_id: p.source for p in pools}
-    groups = [source_of[str(i.query.query_id).rsplit("/", 1)[0]] for i in items]
-    report = ranking_report(
-        items,
-        action_use_variants(_Oracle()),
-        name="action_use",
-        protocol="P1",
-        data="t",
-        n_groups=2,
-        leakage=check_leakage(None, set()),
-        groups=groups,
-        group_by="source",
-    )
+    groups = item_sources(pools, items)
+    assert groups == ["mutations"] * 3 + ["ruff"] * 3
+    report = _oracle_report(items, groups=groups, group_by="source")
     assert report.group_by == "source"
     oracle = report.by_group["oracle-scorer"]
     assert set(oracle) == {"mutations", "ruff"}
@@ -101,16 +95,7 @@ def test_ranking_report_by_source() -> None:
     assert null["mutations"].mean == pytest.approx(1 / 3)
     assert "R@1 by source" in ranking_markdown(report)
     with pytest.raises(ValueError, match="group labels"):
-        ranking_report(
-            items,
-            action_use_variants(_Oracle()),
-            name="action_use",
-            protocol="P1",
-            data="t",
-            n_groups=2,
-            leakage=check_leakage(None, set()),
-            groups=groups[:-1],
-        )
+        _oracle_report(items, groups=groups[:-1])
 
 
 def _records(n: int) -> list[TransitionRecord]:

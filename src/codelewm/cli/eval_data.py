@@ -21,7 +21,12 @@ from codelewm.cli._eval_common import (
 )
 from codelewm.data.layout import pools_path, read_pools, read_transitions
 from codelewm.errors import GateFailedError, InputError
-from codelewm.eval.action_use import action_use_items, action_use_variants, sample_pools
+from codelewm.eval.action_use import (
+    action_use_items,
+    action_use_variants,
+    item_sources,
+    sample_pools,
+)
 from codelewm.eval.latent import LatentGate, embed_all, latent_report
 from codelewm.eval.latent_render import latent_figures, latent_markdown
 from codelewm.eval.leakage import LeakageCheck, check_leakage, decontaminate, eval_hashes
@@ -124,7 +129,6 @@ def action_use(
         lambda p: [p.before, *(m.after for m in p.members)],
     )
     items = action_use_items(pools)
-    source_of = {p.pool_id: str(p.source) for p in pools}
     if not items:
         raise InputError(
             f"no same-before pool with K >= 3 in {data} ({split})",
@@ -145,7 +149,7 @@ def action_use(
             n_groups=len({i.query.before for i in items}),
             leakage=leakage,
             progress=advance,
-            groups=[source_of[str(i.query.query_id).rsplit("/", 1)[0]] for i in items],
+            groups=item_sources(pools, items),
             group_by="source",
             notes=_leaked_note(leaked, "pool"),
         )

@@ -42,6 +42,12 @@ def action_use_items(pools: Sequence[SameBeforePool], *, min_k: int = MIN_K) -> 
     return items
 
 
+def item_sources(pools: Sequence[SameBeforePool], items: Sequence[RankItem]) -> list[str]:
+    """The source of each item's pool (items are named `<pool_id>/<member>` by `action_use_items`)."""
+    source_of = {pool.pool_id: str(pool.source) for pool in pools}
+    return [source_of[str(item.query.query_id).rsplit("/", 1)[0]] for item in items]
+
+
 def sample_pools(
     pools: Sequence[SameBeforePool], limit: int, *, seed: int = 17
 ) -> list[SameBeforePool]:
