@@ -145,3 +145,9 @@ class ExecutionError(CodeLeWMError):
     default_remediation = (
         "Check that the Python interpreter can start subprocesses on this machine."
     )
+
+
+class MissingExtraError(InputError):
+    """An optional part of codelewm was asked for but its extra is not installed."""
+
+    default_remediation = "pip install 'codelewm[all]'"

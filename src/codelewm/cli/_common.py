@@ -11,6 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 
 from codelewm.artifacts.redact import redact
 from codelewm.errors import CodeLeWMError, ExitCode
@@ -44,8 +45,8 @@ def emit_error(exc: CodeLeWMError, *, as_json: bool) -> None:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
     else:
         err_console.print(
-            f"[bold red]error[/] ({record.error_type}): {record.message}  "
-            f"[dim]hint: {record.remediation}[/]",
+            f"[bold red]error[/] ({record.error_type}): {escape(record.message)}  "
+            f"[dim]hint: {escape(record.remediation)}[/]",
             highlight=False,
             soft_wrap=True,
         )

@@ -82,6 +82,6 @@ def finish(
         print_json(report)
     else:
         console.print(markdown, highlight=False, soft_wrap=True)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {out}", markup=False)
     if gate:
         enforce_gate(report.claim)

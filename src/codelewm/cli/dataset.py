@@ -182,8 +182,12 @@ def pack(
     if json_output:
         print_json(stats)
         return
-    console.print(f"packed {dataset} -> {out}: {len(stats.files)} files", highlight=False)
-    console.print(f"transitions {stats.transitions}  pools {stats.pools}", highlight=False)
+    console.print(
+        f"packed {dataset} -> {out}: {len(stats.files)} files", highlight=False, markup=False
+    )
+    console.print(
+        f"transitions {stats.transitions}  pools {stats.pools}", highlight=False, markup=False
+    )
 
 
 @app.command("stats")

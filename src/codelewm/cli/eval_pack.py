@@ -82,5 +82,7 @@ def downstream_pack(
     if json_output:
         print_json(summary)
         return
-    console.print(f"wrote {summary['pools']} pools to {out} (stats: {out}.stats.json)")
+    console.print(
+        f"wrote {summary['pools']} pools to {out} (stats: {out}.stats.json)", markup=False
+    )
     console.print(summary["stats"], highlight=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -154,4 +155,4 @@ def _print(record: IndexQueryRecord) -> None:
         syntax = Syntax(hit.diff or "(no change)", "diff", theme="ansi_dark")
         console.print(Panel(syntax, title=f"#{hit.rank} {hit.transition_id}"))
     for warning in record.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")

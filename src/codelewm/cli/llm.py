@@ -369,4 +369,6 @@ def candidates(
         print_json(pack)
         return
     console.print(pack_table(pack))
-    err_console.print(f"wrote {out} ({pack.summary.rankable}/{pack.summary.candidates} rankable)")
+    err_console.print(
+        f"wrote {out} ({pack.summary.rankable}/{pack.summary.candidates} rankable)", markup=False
+    )

@@ -172,4 +172,4 @@ def llm_demo(
         pack, _ = load_pack(out / "pack")
         _walkthrough(report, pack, out, view, top)
     if not json_output and not quiet:
-        err_console.print(f"wrote {out / 'pack'} and {out / 'demo'}")
+        err_console.print(f"wrote {out / 'pack'} and {out / 'demo'}", markup=False)

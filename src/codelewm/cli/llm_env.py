@@ -18,6 +18,7 @@ from typing import Final
 from pydantic import SecretStr
 
 from codelewm.errors import InputError
+from codelewm.extras import require_extra
 from codelewm.llm.settings import DRY_RUN_ENV
 
 _ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -47,6 +48,7 @@ def read_secret(name: str, *, env_file: Path | None) -> SecretStr | None:
     """The variable's value, else its value in `env_file`; None when neither has it."""
     value = os.environ.get(check_env_name(name))
     if not value and env_file is not None and env_file.is_file():
+        require_extra("dotenv", "llm", feature=f"reading {name} from {env_file}")
         from dotenv import dotenv_values
 
         value = dotenv_values(env_file).get(name)

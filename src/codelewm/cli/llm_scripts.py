@@ -102,7 +102,9 @@ def _paper_demo(*, out: Path, checkpoint: Path | None, device: str) -> None:
 @handle_errors
 def _checked(root: Path, artifacts: list[Path]) -> None:
     check_outputs(root, artifacts)
-    err_console.print(f"manifests verified, secret scan clean: {root}", highlight=False)
+    err_console.print(
+        f"manifests verified, secret scan clean: {root}", highlight=False, markup=False
+    )
 
 
 if __name__ == "__main__":

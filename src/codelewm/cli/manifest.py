@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from codelewm.artifacts.verify import verify_artifact
@@ -42,24 +43,25 @@ def verify(
 def _print_report(report: VerifyReport) -> None:
     if report.ok:
         console.print(
-            f"[bold green]ok[/] {report.path}: {report.artifact_id} "
+            f"[bold green]ok[/] {escape(str(report.path))}: {escape(str(report.artifact_id))} "
             f"({report.files_checked} files, parents checked: {len(report.parents_checked)})",
             highlight=False,
             soft_wrap=True,
         )
     else:
         table = Table(
-            title=f"{report.path}: {len(report.problems)} problem(s)", title_justify="left"
+            title=f"{escape(str(report.path))}: {len(report.problems)} problem(s)",
+            title_justify="left",
         )
         table.add_column("path", overflow="fold")
         table.add_column("problem", style="bold red")
         table.add_column("detail", overflow="fold")
         for problem in report.problems:
-            table.add_row(problem.path, problem.kind, problem.detail)
+            table.add_row(*map(escape, (problem.path, problem.kind, problem.detail)))
         console.print(table)
     if report.parents_unchecked:
         console.print(
-            f"[yellow]unchecked parents[/] (give --parent to check): {', '.join(report.parents_unchecked)}",
+            f"[yellow]unchecked parents[/] (give --parent to check): {escape(', '.join(report.parents_unchecked))}",
             highlight=False,
             soft_wrap=True,
         )

@@ -69,4 +69,4 @@ def export(
         print_json({"written": [str(p) for p in written]})
         return
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)

@@ -133,7 +133,7 @@ def _show(
     else:
         render_terminal(view, console, top=top)
     if html is not None and not json_output:
-        err_console.print(f"wrote {html}")
+        err_console.print(f"wrote {html}", markup=False)
 
 
 @handle_errors

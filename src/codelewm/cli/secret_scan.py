@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from codelewm.artifacts.secrets import scan_paths
@@ -50,14 +51,14 @@ def _print_report(report: SecretScanReport) -> None:
         for column in ("path", "line", "kind", "detector", "redaction"):
             table.add_column(column, overflow="fold")
         for f in report.findings:
-            table.add_row(f.path, str(f.line), f.kind, f.detector, f.redaction)
+            table.add_row(*map(escape, (f.path, str(f.line), f.kind, f.detector, f.redaction)))
         console.print(table)
     if report.not_scanned:
         table = Table(title=f"{len(report.not_scanned)} not scanned", title_justify="left")
         for column in ("path", "reason", "detail"):
             table.add_column(column, overflow="fold")
         for s in report.not_scanned:
-            table.add_row(s.path, s.reason, s.detail)
+            table.add_row(*map(escape, (s.path, s.reason, s.detail)))
         console.print(table)
     verdict = "[bold green]ok[/]" if report.ok else "[bold red]failed[/]"
     console.print(

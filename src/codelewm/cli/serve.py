@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from codelewm.cli._common import err_console, handle_errors
-from codelewm.errors import InputError
+from codelewm.cli._common import JsonOpt, err_console, handle_errors
+from codelewm.extras import require_extra
 
 
 @handle_errors
@@ -35,21 +36,19 @@ def serve(
     max_candidates: Annotated[int, typer.Option("--max-candidates", min=1)] = 64,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb", min=0.01)] = 4.0,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    json_output: JsonOpt = False,
 ) -> None:
     """Serve POST /v1/score, /v1/rerank, /v1/index/query, GET /healthz, /v1/model, /openapi.json.
 
     Nothing is executed: the server never runs candidate code. It has no authentication, so keep it
-    on loopback (the default) or behind an authenticating proxy."""
-    try:
-        from codelewm.server import ServerLimits, is_loopback
-        from codelewm.server import serve as run_server
-    except ImportError as exc:
-        raise InputError(
-            f"the server needs the `server` extra: {exc}",
-            remediation="pip install 'codelewm[server]'",
-        ) from exc
+    on loopback (the default) or behind an authenticating proxy. With --json, an error that stops
+    it from starting is a `codelewm.error.v1` object on stdout (it serves no other output)."""
+    for module in ("fastapi", "uvicorn"):
+        require_extra(module, "server", feature="codelewm serve")
     from codelewm.scoring.index import load_index
     from codelewm.scoring.load import load_scorer
+    from codelewm.server import ServerLimits, is_loopback
+    from codelewm.server import serve as run_server
 
     if threads is not None:
         import torch
@@ -65,10 +64,12 @@ def serve(
     )
     if not is_loopback(host):
         err_console.print(
-            f"[yellow]warning:[/] listening on {host}: the API has no authentication; "
+            f"[yellow]warning:[/] listening on {escape(host)}: the API has no authentication; "
             "anyone who can reach it can use the model."
         )
-    err_console.print(f"codelewm serve: {reranker.checkpoint_id} on http://{host}:{port}")
+    err_console.print(
+        f"codelewm serve: {reranker.checkpoint_id} on http://{host}:{port}", markup=False
+    )
     run_server(
         reranker, host=host, port=port, index=loaded_index, limits=limits, log_level=log_level
     )

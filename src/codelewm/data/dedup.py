@@ -17,10 +17,14 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datasketch import MinHash, MinHashLSH
 from pydantic import BaseModel, ConfigDict
+
+from codelewm.extras import require_extra
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -73,10 +77,14 @@ def shingles(code: str, size: int) -> set[bytes]:
 @functools.cache
 def _permutations(num_perm: int) -> Any:
     """datasketch's seeded permutations, drawn once (drawing them costs more than hashing)."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=1, scheme="affine32").permutations
 
 
 def _minhash(code: str, config: NearDupConfig) -> MinHash:
+    from datasketch import MinHash
+
     # crc32: a fast, deterministic 32-bit hash (datasketch's default is sha1 per shingle).
     sketch = MinHash(
         num_perm=config.num_perm,
@@ -93,6 +101,9 @@ def near_duplicates(
     train: Mapping[str, str], held_out: Iterable[tuple[str, str]], config: NearDupConfig
 ) -> dict[str, str]:
     """held-out before key -> a train before key it nearly duplicates (normalised code as values)."""
+    require_extra("datasketch", "data", feature="near-duplicate leakage removal")
+    from datasketch import MinHashLSH
+
     index = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
     for key, code in train.items():
         index.insert(key, _minhash(code, config))

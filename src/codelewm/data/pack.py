@@ -17,53 +17,62 @@ import json
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.artifacts.manifest import ArtifactWriter, load_manifest
 from codelewm.data.filters import changed_lines
 from codelewm.data.layout import SPLITS, read_pools, read_transitions
+from codelewm.extras import require_extra
 from codelewm.records import SameBeforePool, Split, TransitionRecord
+
+if TYPE_CHECKING:
+    import h5py
+    import pyarrow as pa
 
 SOURCES_ORDER: tuple[str, ...] = ("git", "ruff", "mutations", "releases", "stubs", "jsonl")
 
 _TEXT = ("source", "group", "split", "path", "symbol")
-TRANSITION_SCHEMA = pa.schema(
-    [("transition_id", pa.string())]
-    + [(name, pa.string()) for name in _TEXT]
-    + [
-        ("before", pa.large_string()),
-        ("after", pa.large_string()),
-        ("instruction", pa.string()),
-        ("instruction_kind", pa.string()),
-        ("context", pa.large_string()),
-        ("truncated", pa.list_(pa.string())),
-        ("license", pa.string()),
-        ("meta", pa.string()),
-    ]
-)
-_MEMBER = pa.struct(
-    [
-        ("transition_id", pa.string()),
-        ("instruction", pa.string()),
-        ("instruction_kind", pa.string()),
-        ("after", pa.large_string()),
-    ]
-)
-POOL_SCHEMA = pa.schema(
-    [("pool_id", pa.string())]
-    + [(name, pa.string()) for name in _TEXT]
-    + [
-        ("before", pa.large_string()),
-        ("context", pa.large_string()),
-        ("members", pa.list_(_MEMBER)),
-    ]
-)
+
+
+def _schemas() -> tuple[pa.Schema, pa.Schema]:
+    """The Parquet schemas of transitions and pools (pyarrow is imported only when packing)."""
+    import pyarrow as pa
+
+    transitions = pa.schema(
+        [("transition_id", pa.string())]
+        + [(name, pa.string()) for name in _TEXT]
+        + [
+            ("before", pa.large_string()),
+            ("after", pa.large_string()),
+            ("instruction", pa.string()),
+            ("instruction_kind", pa.string()),
+            ("context", pa.large_string()),
+            ("truncated", pa.list_(pa.string())),
+            ("license", pa.string()),
+            ("meta", pa.string()),
+        ]
+    )
+    member = pa.struct(
+        [
+            ("transition_id", pa.string()),
+            ("instruction", pa.string()),
+            ("instruction_kind", pa.string()),
+            ("after", pa.large_string()),
+        ]
+    )
+    pools = pa.schema(
+        [("pool_id", pa.string())]
+        + [(name, pa.string()) for name in _TEXT]
+        + [
+            ("before", pa.large_string()),
+            ("context", pa.large_string()),
+            ("members", pa.list_(member)),
+        ]
+    )
+    return transitions, pools
 
 
 class PackConfig(BaseModel):
@@ -106,6 +115,9 @@ def _write_shards(
     size: int,
     schema: pa.Schema,
 ) -> list[Path]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for index, chunk in enumerate(_chunks(rows, size)):
@@ -139,6 +151,11 @@ def pack_dataset(
     command: Sequence[str] | None = None,
 ) -> PackStats:
     """Pack the dataset at `dataset` into `out` (written whole or not at all)."""
+    for module in ("pyarrow", "h5py"):
+        require_extra(module, "data", feature="dataset pack")
+    import h5py
+
+    transition_schema, pool_schema = _schemas()
     manifest = load_manifest(dataset)
     config = PackConfig(
         dataset=str(dataset),
@@ -168,10 +185,10 @@ def pack_dataset(
                     split,
                     map(_transition_row, records),
                     rows_per_shard,
-                    TRANSITION_SCHEMA,
+                    transition_schema,
                 )
                 files += _write_shards(
-                    root / "pools", split, map(_pool_row, pools), rows_per_shard, POOL_SCHEMA
+                    root / "pools", split, map(_pool_row, pools), rows_per_shard, pool_schema
                 )
                 _write_arrays(h5, split, records)
         stats = PackStats(

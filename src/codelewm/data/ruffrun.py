@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from codelewm.errors import SourceUnavailableError
+from codelewm.extras import install_hint
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ def ruff_binary() -> str:
         found = shutil.which("ruff")
     if found is None:
         raise SourceUnavailableError(
-            "ruff is not installed", remediation="pip install ruff (a codelewm dependency)."
+            "ruff is not installed (the ruff source needs it)",
+            remediation=install_hint("data"),
         )
     return found
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from codelewm.eval.downstream import DownstreamReport
 from codelewm.eval.report import claim_markdown, estimate_bars, markdown_table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def downstream_markdown(report: DownstreamReport) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.figure import Figure
 
 from codelewm.eval.latent import LatentReport
-from codelewm.eval.report import markdown_table
+from codelewm.eval.report import markdown_table, use_agg
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def latent_markdown(report: LatentReport) -> str:
@@ -38,6 +41,9 @@ def latent_markdown(report: LatentReport) -> str:
 
 def latent_figures(report: LatentReport) -> dict[str, Figure]:
     variance = np.sort(np.asarray(report.health.per_dim_variance))[::-1]
+    use_agg()
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(figsize=(7, 3.5))
     axes.semilogy(np.arange(1, variance.size + 1), np.maximum(variance, 1e-12))
     axes.set_xlabel("dimension (sorted)")

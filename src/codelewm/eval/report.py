@@ -8,23 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
 from pydantic import BaseModel
 
 from codelewm.artifacts.manifest import ArtifactWriter
 from codelewm.artifacts.redact import redact
 from codelewm.eval.bootstrap import Estimate
+from codelewm.extras import require_extra
 from codelewm.records import ArtifactManifest
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 REPORT_KIND = "eval-report"
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
+
+
+def use_agg() -> None:
+    """Select matplotlib's display-free backend before pyplot is imported (the `eval` extra)."""
+    require_extra("matplotlib", "eval", feature="report plots")
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 def write_report(
@@ -52,6 +59,10 @@ def write_report(
             redact(report.model_dump_json(indent=2)) + "\n", encoding="utf-8"
         )
         (artifact.path / MARKDOWN_NAME).write_text(redact(markdown), encoding="utf-8")
+        if figures:
+            use_agg()
+        import matplotlib.pyplot as plt
+
         for name, figure in figures.items():
             figure.savefig(artifact.path / f"{name}.png", dpi=110, bbox_inches="tight")
             plt.close(figure)
@@ -62,6 +73,9 @@ def estimate_bars(
     series: Mapping[str, Mapping[str, Estimate]], *, title: str, ylabel: str
 ) -> Figure:
     """Grouped horizontal bars with 95% CI whiskers: series name -> (row name -> estimate)."""
+    use_agg()
+    import matplotlib.pyplot as plt
+
     rows = list(dict.fromkeys(row for values in series.values() for row in values))
     figure, axes = plt.subplots(figsize=(7.5, 0.45 * len(rows) * max(1, len(series)) + 1.2))
     height = 0.8 / max(1, len(series))

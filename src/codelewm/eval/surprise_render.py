@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from codelewm.eval.report import claim_markdown, estimate_bars, markdown_table
 from codelewm.eval.surprise import DECOY_KINDS, SurpriseReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def surprise_markdown(report: SurpriseReport) -> str:

@@ -15,16 +15,19 @@ key, only a fingerprint (`[REDACTED:provider_key:sha256=<8 hex>:len=<n>]`) in li
 from __future__ import annotations
 
 import json
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import httpx
 from pydantic import Field, SecretStr
 
 from codelewm.artifacts.redact import redaction
+from codelewm.extras import require_extra
 from codelewm.llm.errors import MissingApiKeyError, ProviderAuthError, ProviderError
 from codelewm.llm.scrub import Scrubber
 from codelewm.llm.settings import OPENROUTER_BASE_URL, _Settings
 from codelewm.records import Record
+
+if TYPE_CHECKING:
+    import httpx
 
 BYOK_PATH: Final = "/byok"
 _KEPT_FIELDS: Final = (
@@ -140,6 +143,9 @@ def _post(
     scrubber: Scrubber,
     transport: httpx.BaseTransport | None,
 ) -> tuple[int, dict[str, Any]]:
+    require_extra("httpx", "llm", feature="openrouter byok-register --live")
+    import httpx
+
     url = request.base_url.rstrip("/") + BYOK_PATH
     headers = {"Authorization": f"Bearer {management_key.get_secret_value()}"}
     body = byok_body(request, provider_key.get_secret_value())

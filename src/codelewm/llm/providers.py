@@ -23,13 +23,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlsplit
-
-import httpx
 
 from codelewm import __version__
 from codelewm.errors import InputError
+from codelewm.extras import require_extra
 from codelewm.llm.errors import (
     LiveModeRefusedError,
     MissingApiKeyError,
@@ -43,6 +42,9 @@ from codelewm.llm.scrub import Scrubber
 from codelewm.llm.settings import GenerationConfig, ProviderConfig
 from codelewm.llm.task import LlmTask
 from codelewm.records import Record
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("codelewm.llm")
 
@@ -161,6 +163,7 @@ class OpenAICompatibleProvider:
     ) -> None:
         if config.api_key is None or not config.api_key.get_secret_value():
             raise MissingApiKeyError(f"live mode needs a key; {config.api_key_env} is not set")
+        require_extra("httpx", "llm", feature="live LLM calls")
         if config.debug_log_bodies and not is_loopback(config.base_url):
             raise LiveModeRefusedError(
                 "--debug-log-bodies logs request and response bodies; it is refused for live "
@@ -192,6 +195,8 @@ class OpenAICompatibleProvider:
         return Generation(completions, requests, self.info(config), warnings)
 
     def info(self, config: GenerationConfig) -> GeneratorInfo:
+        import httpx
+
         return GeneratorInfo(
             provider=self.config.kind,
             base_url=self.scrubber.scrub(self.config.base_url),
@@ -204,6 +209,8 @@ class OpenAICompatibleProvider:
     # --- one request ------------------------------------------------------------------------------
 
     def _client(self, config: GenerationConfig) -> httpx.Client:
+        import httpx
+
         assert self.config.api_key is not None
         headers = {"Authorization": f"Bearer {self.config.api_key.get_secret_value()}"}
         if self.config.kind == "openrouter":
@@ -251,6 +258,8 @@ class OpenAICompatibleProvider:
             ) from None
 
     def _attempt(self, client: httpx.Client, body: dict[str, Any], attempt: int) -> Any:
+        import httpx
+
         try:
             response = client.post("/chat/completions", json=body)
         except httpx.TimeoutException as exc:

@@ -15,18 +15,23 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.tensorboard import SummaryWriter
 
 from codelewm.errors import ConfigError
+from codelewm.extras import require_extra
 from codelewm.model.batch import Batch
 from codelewm.model.loss import LossConfig, world_model_loss
 from codelewm.model.world_model import WorldModel
 from codelewm.scoring.tokenizer import CodeTokenizer
 from codelewm.scoring.world_model import WorldModelScorer
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
+
 from codelewm.train.checkpoint import LoopState, load_train_state, save_checkpoint, save_train_state
 from codelewm.train.config import TrainConfig
 from codelewm.train.data import BatchBuilder, epoch_order, load_examples, tokenizer_corpus
@@ -141,11 +146,12 @@ class Trainer:
             if self.dist.enabled
             else loss_module
         )
-        self.writer = (
-            SummaryWriter(str(self.out_dir / "tb"), purge_step=self.loop.step)
-            if self.dist.is_main
-            else None
-        )
+        self.writer: SummaryWriter | None = None
+        if self.dist.is_main:
+            require_extra("tensorboard", "train", feature="training logs (TensorBoard)")
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.out_dir / "tb"), purge_step=self.loop.step)
 
     def _val_queries(self) -> list[PoolQuery]:
         try:

@@ -1,13 +1,13 @@
 """The optional Textual viewer. Textual is imported only here, when a viewer is asked for.
 
-Install it with `pip install 'codelewm[tui]'`; without it `make_tui_app` raises `InputError`.
+Install it with `pip install 'codelewm[tui]'`; without it `make_tui_app` raises `MissingExtraError`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codelewm.errors import InputError
+from codelewm.extras import require_extra
 from codelewm.views.model import ViewModel, redact_view_model
 
 if TYPE_CHECKING:
@@ -16,15 +16,9 @@ if TYPE_CHECKING:
 
 def make_tui_app(vm: ViewModel) -> RerankApp:
     """The viewer app for `vm` (not started): for `run_tui`, or for Textual's test pilot."""
-    try:
-        from codelewm.views._tui_app import RerankApp
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] != "textual":
-            raise
-        raise InputError(
-            "the terminal UI needs the optional 'textual' package",
-            remediation="pip install 'codelewm[tui]'",
-        ) from exc
+    require_extra("textual", "tui", feature="the terminal UI (--tui)")
+    from codelewm.views._tui_app import RerankApp
+
     return RerankApp(redact_view_model(vm))
 
 
