@@ -44,6 +44,7 @@ from codelewm.scoring.baselines import (
     NoActionScorer,
     ValidityScorer,
 )
+from codelewm.scoring.inputs import check_rerank_args, check_rerank_files_args
 from codelewm.scoring.protocol import PoolScores, Query, Scorer
 
 MAX_BEFORE_BYTES: Final = MAX_CANDIDATE_BYTES
@@ -131,7 +132,9 @@ class Reranker:
         """K candidates (texts, or a mapping id -> text) -> `codelewm.rerank.v1`, best first.
 
         `ids` names the texts (None entries get `cand-<sha256[:12]>`); repeats become `-2`, `-3`...
+        Wrong types, invalid Unicode and a before over its limit raise InputError (`scoring.inputs`).
         """
+        check_rerank_args(before, instruction, candidates, ids, before_path)
         texts, given = _texts_and_ids(candidates, ids)
         loaded = []
         for text, cid in zip(texts, given, strict=True):
@@ -164,6 +167,7 @@ class Reranker:
         candidates: Sequence[Path | str] | Path | str,
     ) -> RerankRecord:
         """`rerank` with the before and candidates read from files, .patch/.diff or directories."""
+        check_rerank_files_args(before, instruction, candidates)
         before_file = Path(before)
         before_text = read_before(before_file)
         paths = (
