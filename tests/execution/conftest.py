@@ -1,15 +1,119 @@
-"""Shared fixtures for the sandbox tests: small limits, the launcher, and what a run left behind."""
+"""Shared fixtures for the sandbox tests: small limits, the launcher, the layers this machine can
+have (found here by trying the tools directly, not through the launcher's own self-test), and what
+a run left behind.
+
+A layer test skips only when this machine cannot have the layer at all; where it can, the launcher
+must apply it, or the test fails (a present but broken layer is a failure, never a skip).
+"""
 
 from __future__ import annotations
 
+import ctypes.util
+import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
-from codelewm.execution import Limits
-from codelewm.execution.isolation import Launcher, select_launcher
+from codelewm.execution import Limits, launch, sandbox
+from codelewm.execution.bwrap import visible_paths
+from codelewm.execution.isolation import BOOTSTRAP, Launcher, candidate_launchers
+from codelewm.execution.selftest import select_launcher, self_test
+from codelewm.execution.syscall_filter import FilterProgram, filter_program
+
+ROOT = os.geteuid() == 0
+BWRAP_LAYERS = ("bwrap", "ipcns", "private_dev", "readonly_root")
+NAMESPACE_LAYERS = ("netns", "pidns", "mountns_proc")
+PRIVATE_LAYERS = ("private_tmp", "private_run")
+
+
+def _runs(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=10, check=False).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _bwrap_works() -> str | None:
+    """None when bwrap can build a sandbox here, else why not."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed"
+    if ROOT and shutil.which("setpriv") is None:
+        return "as root bwrap needs util-linux's setpriv to drop the uid"
+    user = [] if ROOT else ["--unshare-user"]
+    argv = [bwrap, *user, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/"]
+    if not _runs([*argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "true"]):
+        return "this kernel refuses bwrap's namespaces"
+    return None
+
+
+def _unshare_works() -> str | None:
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return "util-linux's unshare is not installed"
+    user = [] if ROOT else ["--user", "--map-root-user"]
+    if not _runs([unshare, *user, "--net", "--pid", "--fork", "--mount", "true"]):
+        return "this kernel refuses namespaces"
+    return None
+
+
+def _stage_works() -> str | None:
+    if (reason := _unshare_works()) is not None:
+        return reason
+    if not (shutil.which("sh") and shutil.which("mount") and shutil.which("setpriv")):
+        return "sh, mount or setpriv is missing"
+    if hidden := visible_paths(sys.executable, BOOTSTRAP):
+        return f"the unshare stage's private /tmp would hide {hidden[0]} (no bwrap to bind it)"
+    return None
+
+
+def _seccomp_works() -> str | None:
+    if importlib.util.find_spec("pyseccomp") is None:
+        return "pyseccomp is not installed"
+    if ctypes.util.find_library("seccomp") is None:
+        return "libseccomp is not installed"
+    with open("/proc/self/status", encoding="ascii") as handle:
+        if "Seccomp:" not in handle.read():
+            return "the kernel has no seccomp"
+    return None
+
+
+@dataclass(frozen=True)
+class MachineLayers:
+    """Why each layer cannot exist here (absent key: it can)."""
+
+    missing: dict[str, str]
+
+    def reason(self, layer: str) -> str | None:
+        return self.missing.get(layer)
+
+
+def _machine_layers() -> MachineLayers:
+    bwrap, unshare, stage = _bwrap_works(), _unshare_works(), _stage_works()
+    missing: dict[str, str] = {}
+    for layer in BWRAP_LAYERS:
+        if bwrap:
+            missing[layer] = bwrap
+    for layers, reasons in ((NAMESPACE_LAYERS, (bwrap, unshare)), (PRIVATE_LAYERS, (bwrap, stage))):
+        if all(reasons):
+            missing.update({layer: f"{reasons[0]}; {reasons[1]}" for layer in layers})
+    if not ROOT:
+        missing["uid_drop"] = "not root: no other uid to switch to"
+    elif shutil.which("setpriv") is None:
+        missing["uid_drop"] = "util-linux's setpriv is not installed"
+    if (seccomp := _seccomp_works()) is not None:
+        missing["seccomp"] = seccomp
+    return MachineLayers(missing)
+
+
+@pytest.fixture(scope="session")
+def machine() -> MachineLayers:
+    return _machine_layers()
 
 
 @pytest.fixture(scope="session")
@@ -24,14 +128,61 @@ def launcher() -> Launcher:
 
 
 @pytest.fixture(scope="session")
-def require(launcher: Launcher) -> Callable[[str], None]:
-    """Skip unless this machine applies an OS isolation layer."""
+def require(launcher: Launcher, machine: MachineLayers) -> Callable[[str], None]:
+    """Skip where this machine cannot have `layer`; fail where it can but the launcher lacks it."""
 
     def check(layer: str) -> None:
-        if layer not in launcher.isolation:
-            pytest.skip(f"this machine does not allow {layer} (launcher {launcher.name})")
+        if (reason := machine.reason(layer)) is not None:
+            pytest.skip(f"this machine cannot have {layer}: {reason}")
+        if layer == "seccomp":
+            program = filter_program(allow_subprocess=False)
+            assert program.bpf is not None, f"seccomp is possible here but: {program.unavailable}"
+            return
+        assert layer in launcher.isolation, (
+            f"{layer} is possible here but launcher {launcher.name} lacks it: {launcher.caveats}"
+        )
 
     return check
+
+
+@pytest.fixture(scope="session")
+def launcher_named(machine: MachineLayers) -> Callable[[str, str | None], Launcher]:
+    """The first launcher called `name` that passes its self-test here; skipped only where the
+    machine cannot have `layer` (the layer that launcher stands for); failed where it can."""
+
+    def find(name: str, layer: str | None) -> Launcher:
+        if layer is not None and (reason := machine.reason(layer)) is not None:
+            pytest.skip(f"no {name} launcher: this machine cannot have {layer}: {reason}")
+        found = [c for c in candidate_launchers(sys.executable) if c.name == name]
+        if not found:
+            pytest.skip(f"no {name} launcher for this user (root: {ROOT})")
+        failures = []
+        for candidate in found:
+            result = self_test(candidate, sys.executable)
+            if result.passed:
+                return candidate
+            failures.append(f"{result.status.value}: {result.detail}")
+        raise AssertionError(f"{name} is possible here but fails its self-test: {failures}")
+
+    return find
+
+
+@pytest.fixture
+def use_launcher(monkeypatch: pytest.MonkeyPatch) -> Callable[[Launcher], None]:
+    """Make every run of the test use this launcher."""
+
+    def use(chosen: Launcher) -> None:
+        monkeypatch.setattr(sandbox, "select_launcher", lambda python: chosen)
+
+    return use
+
+
+@pytest.fixture
+def no_seccomp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without the syscall filter, to test the other layers on their own."""
+    off = FilterProgram(None, "switched off by the test")
+    monkeypatch.setattr(launch, "filter_program", lambda *, allow_subprocess: off)
+    monkeypatch.setattr(sandbox, "filter_program", lambda *, allow_subprocess: off)
 
 
 def _parents() -> dict[int, list[int]]:

@@ -1,25 +1,49 @@
-"""Launcher selection, the plain fallback where no OS layer is allowed, and limit scaling."""
+"""Launcher selection by self-test, the plain fallback where no OS layer is allowed, the layers
+each run reports, and limit scaling."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
 from codelewm.errors import ExecutionError
-from codelewm.execution import ExecutionStatus, Limits, Policy, isolation, run_candidate, sandbox
+from codelewm.execution import (
+    ExecutionStatus,
+    Limits,
+    Policy,
+    isolation,
+    run_candidate,
+    sandbox,
+    selftest,
+)
 from codelewm.execution.isolation import Launcher
+from codelewm.execution.launch import seccomp_caveats
+from codelewm.execution.selftest import select_launcher
+from codelewm.execution.syscall_filter import filter_program
+
+BASE = ["process_group", "rlimits", "tmp_cwd", "scrubbed_env"]
+
+
+def _seccomp() -> list[str]:
+    return ["seccomp"] if filter_program(allow_subprocess=False).bpf is not None else []
+
+
+def _seccomp_caveats() -> list[str]:
+    return list(seccomp_caveats(filter_program(allow_subprocess=False)))
 
 
 def test_launchers_are_ordered_strongest_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
-    names = [launcher.name for launcher in isolation.candidate_launchers()]
+    names = [launcher.name for launcher in isolation.candidate_launchers(sys.executable)]
     if os.geteuid() == 0:
         assert names == [
-            "namespaces+tmpfs+uid_drop",  # the sandbox uid starts the interpreter
+            "bwrap+uid_drop",  # the sandbox uid starts the interpreter
+            "bwrap+uid_drop",  # ... only with CAP_DAC_READ_SEARCH
+            "namespaces+tmpfs+uid_drop",
             "namespaces+tmpfs+uid_drop",  # ... only with CAP_DAC_READ_SEARCH
             "namespaces+uid_drop",
             "namespaces+uid_drop",
@@ -29,51 +53,45 @@ def test_launchers_are_ordered_strongest_first(monkeypatch: pytest.MonkeyPatch) 
             "plain",
         ]
     else:
-        assert names == ["user_namespaces+tmpfs", "user_namespaces", "plain"]
+        assert names == ["bwrap", "user_namespaces+tmpfs", "user_namespaces", "plain"]
 
 
-def test_the_strongest_launcher_is_chosen_where_the_kernel_allows_it() -> None:
-    tools = [shutil.which(name) for name in ("unshare", "setpriv", "sh", "mount")]
-    if not all(tools):
-        pytest.skip("util-linux tools missing")
-    allowed = subprocess.run(
-        [str(tools[0]), *(["--user", "--map-root-user"] if os.geteuid() else []), "--net", "true"],
-        capture_output=True,
-        check=False,
-    )
-    if allowed.returncode != 0:
-        pytest.skip("this kernel refuses namespaces")
-    launcher = isolation.select_launcher(sys.executable)
-    candidates = isolation.candidate_launchers()
-    masked = ("/tmp/", "/var/tmp/", "/dev/shm/")
-    if sys.executable.startswith(masked) or sys.prefix.startswith(masked):
-        # The private tmpfs mounts hide an interpreter (a venv) that lives under /tmp, so the
-        # strongest launcher that can still start it is the best one without private_tmp.
-        assert launcher.name == next(c.name for c in candidates if not c.private_tmp)
-    else:
-        assert launcher.name == candidates[0].name
-        assert "private_tmp" in launcher.isolation
+def test_the_strongest_launcher_is_chosen_where_the_machine_allows_it(
+    launcher: Launcher, require: Callable[[str], None]
+) -> None:
+    require("private_tmp")
+    require("private_run")
+    candidates = isolation.candidate_launchers(sys.executable)
+    assert launcher.name == candidates[0].name
+    assert not any("self-test refused" in caveat for caveat in launcher.caveats)
+
+
+def test_bwrap_is_chosen_where_it_works(launcher: Launcher, require: Callable[[str], None]) -> None:
+    require("bwrap")
+    assert launcher.name == ("bwrap+uid_drop" if os.geteuid() == 0 else "bwrap")
+    assert {"readonly_root", "private_dev", "private_run", "private_tmp"} <= set(launcher.isolation)
 
 
 def test_without_unshare_or_setpriv_only_the_plain_launcher_is_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    (plain,) = isolation.candidate_launchers()
+    (plain,) = isolation.candidate_launchers(sys.executable)
     assert (plain.name, plain.isolation, plain.prefix) == ("plain", (), ())
     assert plain.enforces_nproc is (os.geteuid() != 0)
-    assert "network is denied by the audit hook only" in plain.caveats[0]
+    assert plain.caveats[0].startswith("no network namespace: network is denied by the audit hook")
 
 
-def test_probe_refuses_an_interpreter_that_does_not_start() -> None:
-    launcher = isolation.select_launcher.__wrapped__("/nonexistent/python")
+def test_self_test_refuses_an_interpreter_that_does_not_start() -> None:
+    launcher = selftest._select.__wrapped__("/nonexistent/python")
     assert launcher.name == "plain"
+    assert launcher.caveats[-1].startswith("the self-test failed under every launcher: ")
 
 
 @pytest.fixture
 def plain(monkeypatch: pytest.MonkeyPatch) -> Launcher:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    launcher = isolation.candidate_launchers()[-1]
+    launcher = isolation.candidate_launchers(sys.executable)[-1]
     monkeypatch.setattr(sandbox, "select_launcher", lambda python: launcher)
     return launcher
 
@@ -82,8 +100,8 @@ def test_plain_fallback_still_runs_and_denies_by_audit_hook(plain: Launcher, fas
     ok = run_candidate("x = 1", tests="assert x == 1", limits=fast)
     net = run_candidate("import socket\nsocket.socket().connect(('127.0.0.1', 9))", tests="")
     assert ok.status is ExecutionStatus.PASSED
-    assert ok.isolation == ["process_group", "rlimits", "tmp_cwd", "scrubbed_env", "audit_hook"]
-    assert ok.caveats == list(plain.caveats)
+    assert ok.isolation == [*BASE, *_seccomp(), "audit_hook"]
+    assert ok.caveats == [*plain.caveats, *_seccomp_caveats()]
     assert net.status is ExecutionStatus.POLICY_VIOLATION
 
 
@@ -96,16 +114,9 @@ def test_plain_fallback_as_root_refuses_subprocesses(plain: Launcher, fast: Limi
 
 def test_this_machine_reports_its_layers(launcher: Launcher, fast: Limits) -> None:
     result = run_candidate("x = 1", tests="", limits=fast)
-    assert result.isolation == [
-        "process_group",
-        "rlimits",
-        "tmp_cwd",
-        "scrubbed_env",
-        *launcher.isolation,
-        "audit_hook",
-    ]
-    assert result.caveats == list(launcher.caveats)
-    assert launcher is isolation.select_launcher(sys.executable)
+    assert result.isolation == [*BASE, *launcher.isolation, *_seccomp(), "audit_hook"]
+    assert result.caveats == [*launcher.caveats, *_seccomp_caveats()]
+    assert launcher is select_launcher(sys.executable)
 
 
 def test_limits_scale_to_a_reference_run() -> None:
@@ -123,6 +134,15 @@ def test_required_isolation_refuses_a_weaker_machine(plain: Launcher, fast: Limi
 
 
 def test_required_isolation_runs_where_it_applies(launcher: Launcher, fast: Limits) -> None:
-    policy = Policy(required_isolation=frozenset({"audit_hook", *launcher.isolation}))
-    result = run_candidate("x = 1", tests="", limits=fast, policy=policy)
+    required = frozenset({"audit_hook", *launcher.isolation, *_seccomp()})
+    result = run_candidate(
+        "x = 1", tests="", limits=fast, policy=Policy(required_isolation=required)
+    )
     assert result.status is ExecutionStatus.PASSED
+
+
+@pytest.mark.usefixtures("no_seccomp")
+def test_required_seccomp_refuses_a_machine_without_it(fast: Limits) -> None:
+    policy = Policy(required_isolation=frozenset({"seccomp"}))
+    with pytest.raises(ExecutionError, match=r"required isolation \['seccomp'\]"):
+        run_candidate("x = 1", tests="", limits=fast, policy=policy)

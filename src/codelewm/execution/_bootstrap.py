@@ -7,8 +7,9 @@ unlinked file and closes it, then:
 - as pid 1 of a fresh pid namespace it forks once and stays the namespace's init: it reaps every
   orphan and, when the harness child ends, reports the child's exit status on the result channel
   (its exit then tears the whole namespace down);
-- the harness process sets its rlimits, installs the audit hook, executes the candidate and the tests
-  in one module namespace and reports exactly one `result` message on the result channel.
+- the harness process sets its rlimits, loads the seccomp filter the parent built (`syscall_filter.py`;
+  a filter that does not load fails the run), installs the audit hook, executes the candidate and the
+  tests in one module namespace and reports exactly one `result` message on the result channel.
 
 The result channel is a pipe inherited from the parent, written as JSON lines:
 `{"event": "violation", ...}` as soon as the audit hook denies something (so a later timeout still
@@ -83,6 +84,11 @@ _PATH_EVENTS: dict[str, tuple[tuple[int, int], ...]] = {
     "sqlite3.connect": ((0, -1),),
 }
 _SIGNAL_EVENTS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill"})
+_LOCAL_SOCKET_FAMILIES = (1, -1)  # AF_UNIX; -1: wrapping an existing descriptor (socketpair)
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_BPF_INSTRUCTION_BYTES = 8
 
 
 class Channel:
@@ -143,6 +149,8 @@ class Guard:
     def check(self, event: str, args: tuple[Any, ...]) -> str | None:
         if event in _NETWORK_EVENTS:
             return f"{event} (network is denied)"
+        if event == "socket.__new__" and args[1] not in _LOCAL_SOCKET_FAMILIES:
+            return f"{event} family {args[1]} (network is denied)"
         if event in _ALWAYS_DENIED or (event in _PROCESS_EVENTS and not self.allow_subprocess):
             return f"{event} (denied)"
         if event == "open":
@@ -195,6 +203,31 @@ def _set_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(which, (soft, hard))
     # A file past RLIMIT_FSIZE then fails with an OSError instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _load_syscall_filter(program_hex: str) -> None:
+    """Load the parent's seccomp-BPF program for this process and all it starts (irreversible).
+
+    The harness is single-threaded here, so the per-thread prctl covers the whole run.
+    """
+    import ctypes
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = bytes.fromhex(program_hex)
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // _BPF_INSTRUCTION_BYTES, ctypes.addressof(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    ulong = ctypes.c_ulong
+    calls: tuple[tuple[int, Any, Any], ...] = (
+        (_PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0)),
+        (_PR_SET_SECCOMP, ulong(_SECCOMP_MODE_FILTER), ctypes.byref(fprog)),
+    )
+    for option, arg2, arg3 in calls:
+        if libc.prctl(ctypes.c_int(option), arg2, arg3, ulong(0), ulong(0)) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"prctl({option}) refused the seccomp filter: {os.strerror(err)}")
 
 
 def _describe(exc: BaseException) -> str:
@@ -266,6 +299,8 @@ def _harness(spec: dict[str, Any], channel: Channel) -> NoReturn:
     channel.harness_pid = os.getpid()
     try:
         _set_limits(spec["limits"])
+        if spec["seccomp_bpf"] is not None:
+            _load_syscall_filter(spec["seccomp_bpf"])
         if spec["audit_hook"]:
             sys.addaudithook(Guard(spec, channel))
         outcome = _guarded_run(spec)
