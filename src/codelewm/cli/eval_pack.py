@@ -15,6 +15,7 @@ from codelewm.cli._eval_common import (
 )
 from codelewm.errors import InputError
 from codelewm.eval.pack_build import (
+    DEVSET_FILE,
     PACK_KINDS,
     devset_pools,
     external_pools,
@@ -23,7 +24,7 @@ from codelewm.eval.pack_build import (
     write_pack,
 )
 
-DEVSET = Path("../shared/data/devset_gpt35-gpt4_mbpp_pools.v1.jsonl")
+DEVSET = DEVSET_FILE
 MBPP = Path("../shared/data/mbpp.jsonl")
 
 

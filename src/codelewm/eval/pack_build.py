@@ -9,7 +9,7 @@ from typing import Any
 
 from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.digest import sha256_file
-from codelewm.errors import InputError
+from codelewm.errors import InputError, SourceUnavailableError
 from codelewm.eval.pack_external import label_external, read_pool_tests
 from codelewm.eval.pack_sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
 from codelewm.eval.packs import (
@@ -24,6 +24,8 @@ from codelewm.eval.pools import read_pool_file, write_pool_file
 from codelewm.records import RerankPool
 
 PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset", "external")
+# The labelled real-LLM MBPP pools, shipped in the repository as evaluation data (data/eval/README.md)
+DEVSET_FILE = Path("data/eval/mbpp_llm_pools.v1.jsonl")
 
 
 def pack_tasks(kind: str, *, mbpp: Path, wheel: Path | None) -> list[Task]:
@@ -62,6 +64,12 @@ def label_tasks(
 
 def devset_pools(path: Path) -> tuple[list[RerankPool], PackStats]:
     """An already labelled pool file, validated and passed through as is."""
+    if not path.is_file():
+        raise SourceUnavailableError(
+            f"the labelled pool file {str(path)!r} does not exist",
+            remediation=f"The real-LLM MBPP pools ship in the repository as {DEVSET_FILE}; "
+            "run from a clone's root or pass --devset PATH.",
+        )
     pools = read_pool_file(path)
     return pools, PackStats(tasks=len(pools), kept=len(pools))
 

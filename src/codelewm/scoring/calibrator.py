@@ -39,8 +39,12 @@ class Calibrator:
 
     def score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
         """features (N, F) in `feature_names` order -> logits (N,)."""
+        return np.asarray(self.terms(features).sum(axis=1) + self.bias, dtype=np.float64)
+
+    def terms(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each feature's term of the logit (N, F): weight * standardised feature (logit = bias + sum)."""
         z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return np.asarray(z @ np.asarray(self.weights) + self.bias, dtype=np.float64)
+        return np.asarray(z * np.asarray(self.weights), dtype=np.float64)
 
     def to_json(self) -> str:
         payload = {

@@ -24,6 +24,10 @@ class Query:
     query_id: str = ""
 
 
+#: component-name prefix of a calibrator term: `term:energy_z` is energy_z's part of final_score
+TERM_PREFIX = "term:"
+
+
 @dataclass(frozen=True)
 class PoolScores:
     """Per-candidate energies (lower = better) and named components, all of length K."""

@@ -45,7 +45,9 @@ from codelewm.scoring.baselines import (
     ValidityScorer,
 )
 from codelewm.scoring.inputs import check_rerank_args, check_rerank_files_args
-from codelewm.scoring.protocol import PoolScores, Query, Scorer
+from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query, Scorer
+from codelewm.scoring.recommend import recommend
+from codelewm.scoring.trust import model_trust
 
 MAX_BEFORE_BYTES: Final = MAX_CANDIDATE_BYTES
 NOOP_WARNING: Final = "no-op: the candidate is identical to the before"
@@ -193,7 +195,7 @@ class Reranker:
         before_names = set(undefined_in_before(before))
         before_sha = hashlib.sha256(before.encode("utf-8", "surrogatepass")).hexdigest()
         records = [
-            self._record(c, by_index.get(i), before, before_names, before_sha, action)
+            self._record(c, by_index.get(i), before, before_sha, action, len(scoreable))
             for i, c in enumerate(loaded)
         ]
         ranked = rank_records(records, before_names)
@@ -204,6 +206,8 @@ class Reranker:
             checkpoint_id=self.checkpoint_id,
             checkpoint_sha256=self.checkpoint_sha256,
             results=ranked,
+            recommendation=recommend(ranked, usable=lambda r: _tier(r, before_names) == 0),
+            trust=model_trust(self.checkpoint_id),
             warnings=[
                 *self._call_warnings(instruction, action, len(scoreable), len(loaded)),
                 *(note for check in self.before_checks if (note := check(before)) is not None),
@@ -232,11 +236,12 @@ class Reranker:
         candidate: LoadedCandidate,
         scored: _Scored | None,
         before: str,
-        before_names: set[str],
         before_sha: str,
         instruction: str | None,
+        n_scored: int,
     ) -> ScoreRecord:
         warnings = list(candidate.warnings)
+        before_names = set(undefined_in_before(before))
         if candidate.after is not None and candidate.after == before:
             warnings.append(NOOP_WARNING)
         new_names = [n for n in candidate.validity.undefined_names if n not in before_names]
@@ -247,6 +252,9 @@ class Reranker:
                 + " (ranked after candidates without)"
             )
         comp = scored.components if scored is not None else {}
+        baselines = dict(scored.baselines) if scored is not None else {}
+        if n_scored == 1:  # consensus among one candidate means nothing: n/a, not a number
+            baselines.pop("consensus", None)
         return ScoreRecord(
             candidate_id=candidate.candidate_id,
             origin=candidate.record.origin,
@@ -254,8 +262,13 @@ class Reranker:
             energy=comp.get("energy"),
             no_action_energy=comp.get("no_action_energy"),
             action_gain=comp.get("action_gain"),
-            consensus=comp.get("consensus"),
-            baseline_scores=scored.baselines if scored is not None else {},
+            consensus=comp.get("consensus") if n_scored > 1 else None,
+            signal_terms={
+                name[len(TERM_PREFIX) :]: value
+                for name, value in comp.items()
+                if name.startswith(TERM_PREFIX)
+            },
+            baseline_scores=baselines,
             validity=candidate.validity,
             after_code=candidate.after,
             error=candidate.error,

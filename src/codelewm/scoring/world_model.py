@@ -10,6 +10,11 @@ For each query (before b, instruction a, candidates c_1..c_K) it batches every c
     final_score       calibrator logit over [energy_z, action_gain, consensus, parses] when the checkpoint has
                       one, else -energy; HIGHER = better
 
+    term:<feature>    that feature's term of final_score (weight * standardised value): what decided it
+
+`energy_z` and `consensus` (and so `final_score`) depend on the other candidates of the same call;
+for one candidate consensus is undefined and `energy_z` is 0.
+
 `PoolScores.energies` is `-final_score`, so ranking by energies (lower first) ranks by final_score.
 """
 
@@ -33,7 +38,7 @@ from codelewm.model.world_model import WorldModel
 from codelewm.scoring.calibrator import Calibrator
 from codelewm.scoring.checkpoint import load_checkpoint
 from codelewm.scoring.features import before_input, candidate_input, stack_actions, stack_sequences
-from codelewm.scoring.protocol import PoolScores, Query
+from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query
 from codelewm.scoring.tokenizer import CodeTokenizer
 
 
@@ -160,6 +165,7 @@ class WorldModelScorer:
         else:
             consensus = np.zeros(k)
         parses = np.array([_parses(code) for code in query.candidates], dtype=np.float64)
+        terms: dict[str, tuple[float, ...]] = {}
         if self.calibrator is None:
             final = -e
         else:
@@ -171,6 +177,9 @@ class WorldModelScorer:
             }
             matrix = np.stack([features[n] for n in self.calibrator.feature_names], axis=1)
             final = self.calibrator.score(matrix)
+            parts = self.calibrator.terms(matrix)  # (K, F)
+            for j, name in enumerate(self.calibrator.feature_names):
+                terms[f"{TERM_PREFIX}{name}"] = tuple(float(v) for v in parts[:, j])
         return PoolScores(
             energies=tuple(float(v) for v in -final),
             components={
@@ -180,6 +189,7 @@ class WorldModelScorer:
                 "consensus": tuple(float(v) for v in consensus),
                 "parses": tuple(float(v) for v in parses),
                 "final_score": tuple(float(v) for v in final),
+                **terms,
             },
         )
 

@@ -18,6 +18,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -25,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codelewm.artifacts.redact import redact
 from codelewm.errors import InputError
-from codelewm.records import ErrorRecord, ExecutionSummary, RerankRecord, ScoreRecord, Validity
+from codelewm.records import (
+    ErrorRecord,
+    ExecutionSummary,
+    ModelTrust,
+    Recommendation,
+    RerankRecord,
+    ScoreRecord,
+    Validity,
+)
 from codelewm.views.diffs import (
     DiffLine,
     SideBySideRow,
@@ -34,6 +43,9 @@ from codelewm.views.diffs import (
     unified_diff,
     unified_lines,
 )
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate marks
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 BaselineConvention = Literal["higher_is_better", "lower_is_better"]
 MODEL_ORDER = "model"
@@ -86,6 +98,9 @@ class ViewModel(_ViewRecord):
     """Everything the three renderers draw (`codelewm.view_model.v1`)."""
 
     schema_version: Literal["codelewm.view_model.v1"] = "codelewm.view_model.v1"
+    command: Literal["rerank", "score"] = Field(
+        default="rerank", description="`score`: one candidate, so consensus is n/a"
+    )
     title: str | None
     instruction: str | None
     before: str
@@ -96,6 +111,11 @@ class ViewModel(_ViewRecord):
     baselines: list[str]
     orders: list[RankerOrder] = Field(description="the model's order first, then each baseline's")
     candidates: list[CandidateView]
+    recommendation: Recommendation | None = None
+    trust: ModelTrust | None = None
+    pool_relative: list[str] = Field(
+        default_factory=list, description="numbers that depend on the other candidates of the call"
+    )
     warnings: list[str]
 
 
@@ -107,6 +127,7 @@ def build_view_model(
     extra_facts: dict[str, str] | None = None,
     baseline_orders: Mapping[str, Sequence[str]] | None = None,
     baseline_higher_is_better: bool = True,
+    command: Literal["rerank", "score"] = "rerank",
 ) -> ViewModel:
     """The view model of one rerank call; `baseline_orders` overrides orders derived from scores."""
     clean_before = redact(before)
@@ -132,6 +153,7 @@ def build_view_model(
         for row in rows
     ]
     view = ViewModel(
+        command=command,
         title=title,
         instruction=rerank.instruction,
         before=clean_before,
@@ -142,6 +164,9 @@ def build_view_model(
         baselines=names,
         orders=orders,
         candidates=rows,
+        recommendation=rerank.recommendation,
+        trust=rerank.trust,
+        pool_relative=list(rerank.pool_relative),
         warnings=list(rerank.warnings),
     )
     return redact_view_model(view)
@@ -285,9 +310,23 @@ def _isolation(results: Sequence[ScoreRecord]) -> list[str]:
     return list(layers)
 
 
+def printable(text: str) -> str:
+    """`text` with control characters (but newline and tab), ANSI/OSC escape sequences' ESC and
+    bidirectional-override characters replaced by visible escapes, so untrusted text cannot drive
+    a terminal (set its title, clear it, recolour it) or reorder what a reader sees."""
+    if text.isprintable() or not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(_visible, text)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _redact_any(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return printable(redact(value))
     if isinstance(value, dict):
         return {_redact_any(key): _redact_any(item) for key, item in value.items()}
     if isinstance(value, list):

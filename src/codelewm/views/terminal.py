@@ -1,7 +1,11 @@
-"""The terminal view (rich): ranking with score bars, baseline orders, coloured diffs, warnings.
+"""The terminal view (rich): the recommendation and how far to trust it, the ranking with score
+bars, the model's signals, baseline ranks and orders, coloured diffs, warnings.
 
+Legible at 80 columns and when piped: wide tables are stacked (ranking; signals; baseline ranks)
+rather than squeezed, and every column folds instead of cutting, so a candidate id is never cut.
 Every string from the view model goes into a `rich.text.Text` (never into console markup), so a
-candidate cannot inject styles; the view model is redacted again before drawing.
+candidate cannot inject styles; the view model is redacted and stripped of control characters and
+escape sequences again before drawing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from rich.text import Text
 
 from codelewm.views.model import CandidateView, ViewModel, redact_view_model
 
-BAR_WIDTH = 12
+BAR_WIDTH = 10
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
@@ -28,8 +32,11 @@ def render_terminal(
     shown = vm.candidates if top is None else vm.candidates[: max(top, 0)]
     console.print(_header(vm))
     console.print(_execution_line(vm))
+    console.print(recommendation_panel(vm))
     console.print(ranking_table(vm, shown))
-    if vm.baselines:
+    console.print(signals_table(vm, shown))
+    if vm.baselines and vm.command == "rerank":  # one candidate has no order to compare
+        console.print(baseline_table(vm, shown))
         console.print(orders_table(vm))
     for renderable in _notes(vm, shown):
         console.print(renderable)
@@ -45,29 +52,90 @@ def score_bar(fraction: float, width: int = BAR_WIDTH) -> Text:
     return Text(bar.ljust(width), style="green")
 
 
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", expand=False)
+
+
+def _column(table: Table, header: str, *, right: bool = False) -> None:
+    table.add_column(header, justify="right" if right else "left", overflow="fold")
+
+
+def recommendation_panel(vm: ViewModel) -> Panel:
+    """Which candidate to pick, why, by how much it leads, and how far the model may be trusted."""
+    text = Text()
+    rec = vm.recommendation
+    if rec is None or rec.candidate_id is None:
+        text.append("No recommendation", style="bold red")
+        text.append(f": {rec.reason if rec else 'the record carries none'}")
+    else:
+        text.append("Recommended: ", style="bold")
+        text.append(rec.candidate_id, style="bold green")
+        text.append(f"\nwhy: {rec.reason}")
+    trust = vm.trust
+    if trust is not None:
+        style = "green" if trust.state == "shown-to-help" else "yellow"
+        text.append("\ntrust: ", style=f"bold {style}")
+        text.append(trust.statement, style=style)
+    if vm.command == "score":
+        text.append(
+            "\none candidate: consensus is n/a and the final score is only comparable within "
+            "one call; use rerank to compare candidates",
+            style="dim",
+        )
+    label = "what to pick" if vm.command == "rerank" else "the candidate"
+    return Panel(text, title=Text(f"{_title(vm)}: {label}"), title_align="left")
+
+
 def ranking_table(vm: ViewModel, rows: Sequence[CandidateView]) -> Table:
-    """The model's ranking, one row per candidate, with each baseline's rank beside it."""
-    table = Table(title="Ranking (model order, best first)", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("candidate")
+    """The model's ranking, one row per candidate: id (never cut), score bar, status."""
+    table = _table("Ranking (model order, best first)" if vm.command == "rerank" else "Score")
+    _column(table, "#", right=True)
+    _column(table, "candidate")
     table.add_column("score", no_wrap=True)
-    table.add_column("energy", justify="right")
-    table.add_column("action gain", justify="right")
-    for name in vm.baselines:
-        table.add_column(f"{name} #", justify="right")
     if vm.executed:
-        table.add_column("tests")
-    table.add_column("status")
+        _column(table, "tests")
+    _column(table, "status")
     for row in rows:
         table.add_row(*_cells(vm, row))
     return table
 
 
+def signals_table(vm: ViewModel, rows: Sequence[CandidateView]) -> Table:
+    """The model's signals per candidate (lower energy, higher gain and consensus = better)."""
+    table = _table("Model signals (energy: lower = better; gain, consensus: higher = better)")
+    for header in ("#", "energy", "no-action energy", "action gain", "latent consensus"):
+        _column(table, header, right=True)
+    for row in rows:
+        consensus = "n/a" if vm.command == "score" else _num(row.consensus)
+        table.add_row(
+            Text(str(row.position)),
+            Text(_num(row.energy)),
+            Text(_num(row.no_action_energy)),
+            Text(_num(row.action_gain)),
+            Text(consensus),
+        )
+    return table
+
+
+def baseline_table(vm: ViewModel, rows: Sequence[CandidateView]) -> Table:
+    """Each baseline's rank of each candidate (1 = that baseline's best)."""
+    table = _table("Baseline ranks (1 = best)")
+    _column(table, "#", right=True)
+    for name in vm.baselines:
+        _column(table, name, right=True)
+    for row in rows:
+        table.add_row(
+            Text(str(row.position)),
+            *(Text(_rank(row.baseline_ranks.get(name))) for name in vm.baselines),
+        )
+    return table
+
+
 def orders_table(vm: ViewModel) -> Table:
     """Each ranker's order of the candidate ids, the model's first."""
-    table = Table(title="Orders (best first)", title_justify="left")
-    table.add_column("ranker")
-    table.add_column("order")
+    table = _table("Orders (best first)")
+    _column(table, "ranker")
+    _column(table, "order")
     for order in vm.orders:
         table.add_row(Text(order.name, style="bold"), Text("  >  ".join(order.candidate_ids)))
     return table
@@ -87,8 +155,11 @@ def _header(vm: ViewModel) -> Panel:
     for key, value in vm.facts.items():
         lines.append(f"\n{key}: ", style="dim")
         lines.append(value)
-    title = Text(vm.title or "codelewm rerank")
-    return Panel(lines, title=title, title_align="left")
+    return Panel(lines, title=Text(_title(vm)), title_align="left")
+
+
+def _title(vm: ViewModel) -> str:
+    return vm.title or f"codelewm {vm.command}"
 
 
 def _execution_line(vm: ViewModel) -> Text:
@@ -109,10 +180,7 @@ def _cells(vm: ViewModel, row: CandidateView) -> list[RenderableType]:
         Text(str(row.position)),
         Text(row.candidate_id, style="bold" if row.position == 1 else ""),
         score,
-        Text(_num(row.energy)),
-        Text(_num(row.action_gain)),
     ]
-    cells += [Text(_rank(row.baseline_ranks.get(name))) for name in vm.baselines]
     if vm.executed:
         cells.append(Text(row.execution.status if row.execution else "-"))
     status = row.status if row.changed or not row.valid else "valid (no change)"
@@ -140,4 +208,13 @@ def _rank(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-__all__ = ["diff_panel", "orders_table", "ranking_table", "render_terminal", "score_bar"]
+__all__ = [
+    "baseline_table",
+    "diff_panel",
+    "orders_table",
+    "ranking_table",
+    "recommendation_panel",
+    "render_terminal",
+    "score_bar",
+    "signals_table",
+]
