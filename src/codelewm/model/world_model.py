@@ -45,12 +45,53 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
-        """Rebuild from a stored dict; unknown keys raise ValueError (the caller maps it)."""
+        """Rebuild from a stored dict. Unknown keys, wrong types and values outside `CONFIG_BOUNDS`
+        raise ValueError (the caller maps it): a checkpoint's config is untrusted input, checked
+        before anything is allocated."""
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        return cls(**values)
+        for name, value in values.items():
+            _check_bound(name, value)
+        cfg = cls(**values)
+        if cfg.d_model % cfg.n_heads:
+            raise ValueError(f"d_model {cfg.d_model} is not a multiple of n_heads {cfg.n_heads}")
+        return cfg
+
+
+# (low, high) of each field, inclusive; ints must be ints (not bool, not float). Generous: the shipped
+# model is d 96 / 2 layers / max_len 96; these only keep a hostile config from allocating terabytes
+# or building a million layers. The weights file must still match the config tensor for tensor.
+CONFIG_BOUNDS: dict[str, tuple[float, float]] = {
+    "vocab_size": (3, 1 << 20),
+    "max_len": (8, 1 << 14),
+    "action_max_len": (1, 1 << 12),
+    "d_model": (8, 1 << 13),
+    "n_heads": (1, 256),
+    "n_layers": (1, 64),
+    "action_layers": (1, 64),
+    "d_latent": (2, 1 << 13),
+    "predictor_blocks": (0, 64),
+    "predictor_hidden": (8, 1 << 15),
+    "dropout": (0.0, 0.99),
+    "init_temperature": (1e-4, 10.0),
+    "window_head": (0, 1 << 14),
+    "window_radius": (0, 1 << 14),
+}
+_FLOAT_FIELDS = frozenset({"dropout", "init_temperature"})
+
+
+def _check_bound(name: str, value: Any) -> None:
+    low, high = CONFIG_BOUNDS[name]
+    if name in _FLOAT_FIELDS:
+        ok_type = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok_type or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, not {value!r}")
+    elif not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, not {type(value).__name__} {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} = {value!r} is outside [{low:g}, {high:g}]")
 
 
 class Block(nn.Module):
@@ -266,6 +307,8 @@ class WorldModel(nn.Module):
 
 
 def _init_weights(module: nn.Module) -> None:
+    if any(p.is_meta for p in module.parameters(recurse=False)):
+        return  # a shape-only skeleton (`torch.device("meta")`): nothing to initialise
     if isinstance(module, nn.Linear):
         if module.weight.abs().sum() == 0:  # AdaLN-zero layers stay zero
             return

@@ -10,19 +10,23 @@ A checkpoint is a directory written by `codelewm train`:
 
 `load_checkpoint` refuses (CheckpointError, exit 5) a path that is not a directory, a missing or invalid
 manifest, a manifest of another artifact kind, any file whose size or sha256 differs, any file not listed,
-any symlink, any pickle-capable weight file (.pt/.pth/.bin/.pkl/.ckpt), an unknown config schema, or
-weights that do not fit the config.
+any symlink, any pickle-capable weight file (.pt/.pth/.bin/.pkl/.ckpt), an unknown config schema, a
+model config with a wrong type or a value out of bounds (`ModelConfig.from_dict`, checked before
+anything is allocated), a model over MAX_PARAMETERS, weights whose names, shapes or dtypes (read from
+the safetensors header, before allocating) do not fit the config, weights or a calibrator holding NaN
+or infinite values.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model
 
 from codelewm.artifacts.digest import sha256_file
@@ -42,6 +46,8 @@ CALIBRATOR_NAME = "calibrator.json"
 CONFIG_NAME = "config.json"
 REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME, MANIFEST_NAME)
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
+MAX_PARAMETERS = 1 << 30  # 4 GiB of float32; the shipped model has 2.7 M
+FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
 
 
 @dataclass(frozen=True)
@@ -123,15 +129,18 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         raise CheckpointError(
             f"tokenizer has {tokenizer.vocab_size} tokens, the model expects {model_cfg.vocab_size}"
         )
+    check_weights_fit(path / WEIGHTS_NAME, model_cfg)  # before allocating anything
     model = WorldModel(model_cfg)
     try:
         load_model(model, str(path / WEIGHTS_NAME), strict=True, device=device)
     except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
         raise CheckpointError(f"{path / WEIGHTS_NAME} does not fit the config: {exc}") from exc
+    check_finite(model, path / WEIGHTS_NAME)
     model.to(device).eval()
     calibrator = None
     if (path / CALIBRATOR_NAME).is_file():
         calibrator = Calibrator.from_json((path / CALIBRATOR_NAME).read_text(encoding="utf-8"))
+        check_calibrator(calibrator, path / CALIBRATOR_NAME)
     return LoadedCheckpoint(
         path=path,
         model=model,
@@ -141,6 +150,62 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         manifest_sha256=sha256_file(path / MANIFEST_NAME),
         calibrator=calibrator,
     )
+
+
+def check_weights_fit(weights: Path, cfg: ModelConfig) -> None:
+    """CheckpointError unless the file's tensors are exactly the config's (names, shapes, float
+    dtypes) and the model stays under MAX_PARAMETERS. Reads only the safetensors header and builds
+    the model on the meta device, so a hostile config allocates nothing."""
+    with torch.device("meta"):
+        skeleton = WorldModel(cfg)
+    expected = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    total = sum(p.numel() for p in skeleton.parameters())
+    if total > MAX_PARAMETERS:
+        raise CheckpointError(
+            f"the model config asks for {total:,} parameters, over the limit of {MAX_PARAMETERS:,}"
+        )
+    try:
+        with safe_open(str(weights), framework="pt") as handle:
+            found = {
+                name: (
+                    tuple(handle.get_slice(name).get_shape()),
+                    handle.get_slice(name).get_dtype(),
+                )
+                for name in handle.keys()  # noqa: SIM118 (safe_open is not a mapping)
+            }
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights} is not a readable safetensors file: {exc}") from exc
+    for name, (shape, dtype) in found.items():
+        if name not in expected:
+            raise CheckpointError(f"{weights}: tensor {name!r} is not part of the configured model")
+        if shape != expected[name]:
+            raise CheckpointError(
+                f"{weights}: tensor {name!r} has shape {list(shape)}, the config says "
+                f"{list(expected[name])}"
+            )
+        if dtype not in FLOAT_DTYPES:
+            raise CheckpointError(f"{weights}: tensor {name!r} is {dtype}, not a float type")
+    if sum(math.prod(shape) for shape, _ in found.values()) != total:
+        raise CheckpointError(f"{weights} does not hold every tensor of the configured model")
+
+
+def check_finite(model: torch.nn.Module, weights: Path) -> None:
+    """CheckpointError naming the first tensor that holds a NaN or an infinity."""
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{weights}: tensor {name!r} holds NaN or infinite values",
+                remediation="The weights are corrupt (or diverged in training): retrain or re-download.",
+            )
+
+
+def check_calibrator(calibrator: Calibrator, file: Path) -> None:
+    values = [*calibrator.weights, *calibrator.mean, *calibrator.scale, calibrator.bias]
+    if not all(math.isfinite(v) for v in values) or any(v == 0 for v in calibrator.scale):
+        raise CheckpointError(
+            f"{file}: weights, mean, scale and bias must be finite and every scale non-zero",
+            remediation="Refit it: `codelewm model calibrate CHECKPOINT --dataset DIR`.",
+        )
 
 
 def torch_device(name: str) -> torch.device:
