@@ -108,12 +108,20 @@ def _machine_layers() -> MachineLayers:
         missing["uid_drop"] = "util-linux's setpriv is not installed"
     if (seccomp := _seccomp_works()) is not None:
         missing["seccomp"] = seccomp
+    if stage is not None:  # not a layer: the unshare launcher that mounts private /tmp and /run
+        missing["unshare_stage"] = stage
     return MachineLayers(missing)
 
 
 @pytest.fixture(scope="session")
 def machine() -> MachineLayers:
     return _machine_layers()
+
+
+@pytest.fixture(scope="session")
+def cannot_have(machine: MachineLayers) -> Callable[[str], str | None]:
+    """Why this machine cannot have a layer; None where it can."""
+    return machine.reason
 
 
 @pytest.fixture(scope="session")
@@ -150,16 +158,20 @@ def launcher_named(machine: MachineLayers) -> Callable[[str, str | None], Launch
     """The first launcher called `name` that passes its self-test here; skipped only where the
     machine cannot have `layer` (the layer that launcher stands for); failed where it can."""
 
+    working: dict[str, Launcher] = {}
+
     def find(name: str, layer: str | None) -> Launcher:
         if layer is not None and (reason := machine.reason(layer)) is not None:
             pytest.skip(f"no {name} launcher: this machine cannot have {layer}: {reason}")
+        if name in working:
+            return working[name]
         found = [c for c in candidate_launchers(sys.executable) if c.name == name]
-        if not found:
-            pytest.skip(f"no {name} launcher for this user (root: {ROOT})")
+        assert found, f"no {name} launcher although this machine can have {layer}"
         failures = []
         for candidate in found:
             result = self_test(candidate, sys.executable)
             if result.passed:
+                working[name] = candidate
                 return candidate
             failures.append(f"{result.status.value}: {result.detail}")
         raise AssertionError(f"{name} is possible here but fails its self-test: {failures}")

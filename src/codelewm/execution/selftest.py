@@ -30,7 +30,7 @@ _LAYER_CHECKS = {
     "readonly_root": "assert os.statvfs('/usr').f_flag & os.ST_RDONLY, '/usr is writable'",
     "uid_drop": "assert os.getuid() != 0 and os.geteuid() != 0, 'still root'",
 }
-_MAX_REASON_CHARS = 160
+_MAX_REASON_CHARS = 240
 _lock = threading.Lock()
 
 
@@ -53,8 +53,10 @@ def self_test(launcher: Launcher, python: str) -> ExecutionResult:
 def _refusal(result: ExecutionResult) -> str | None:
     if result.status is ExecutionStatus.PASSED:
         return None
-    lines = (result.detail or result.stderr).strip().splitlines()
-    return f"{result.status.value}: {lines[-1] if lines else 'no detail'}"[:_MAX_REASON_CHARS]
+    why = result.detail or "no detail"
+    if stderr := result.stderr.strip().splitlines():
+        why += f" ({stderr[-1]})"
+    return f"{result.status.value}: {why}"[:_MAX_REASON_CHARS]
 
 
 def _version_caveat(result: ExecutionResult, python: str) -> str | None:
