@@ -1,4 +1,5 @@
-"""`codelewm train --config configs/train/X.toml [--out DIR] [--resume]` (also under torchrun)."""
+"""`codelewm train --config configs/train/X.toml [--out DIR] [--resume | --overwrite]` (also under
+torchrun). An existing run in DIR is refused without one of the two (train/run_dir.py)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,15 @@ def train(
         bool,
         typer.Option("--resume", help="Continue exactly from OUT/state/ after an interruption."),
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an existing run in OUT (refused without it)."),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Train the world model. Writes OUT/best/ and OUT/last/ (checkpoints), OUT/state/ (exact resume)
-    and OUT/tb/ (TensorBoard). Runs unchanged under `torchrun --nproc_per_node N` (DDP)."""
+    and OUT/tb/ (TensorBoard); an existing run in OUT needs --resume or --overwrite. Runs unchanged
+    under `torchrun --nproc_per_node N` (DDP)."""
     from codelewm.train import loop
     from codelewm.train.config import load_train_config
 
@@ -44,9 +50,9 @@ def train(
     out_dir = out or Path("runs") / config.stem
     main = os.environ.get("RANK", "0") == "0"  # torchrun: only rank 0 reports
     if json_output or not main:
-        result = loop.run_training(cfg, out_dir=out_dir, resume=resume)
+        result = loop.run_training(cfg, out_dir=out_dir, resume=resume, overwrite=overwrite)
     else:
-        result = _train_with_progress(cfg, out_dir, resume)
+        result = _train_with_progress(cfg, out_dir, resume, overwrite)
     summary = {
         "out_dir": str(result.out_dir),
         "steps": result.steps,
@@ -65,7 +71,9 @@ def train(
         console.print(summary)
 
 
-def _train_with_progress(cfg: TrainConfig, out_dir: Path, resume: bool) -> loop.TrainResult:
+def _train_with_progress(
+    cfg: TrainConfig, out_dir: Path, resume: bool, overwrite: bool
+) -> loop.TrainResult:
     from codelewm.train import loop
 
     bar = Progress(
@@ -89,4 +97,6 @@ def _train_with_progress(cfg: TrainConfig, out_dir: Path, resume: bool) -> loop.
         bar.update(task, completed=p.step, info=info)
 
     with bar:
-        return loop.run_training(cfg, out_dir=out_dir, resume=resume, progress=report)
+        return loop.run_training(
+            cfg, out_dir=out_dir, resume=resume, overwrite=overwrite, progress=report
+        )

@@ -41,6 +41,7 @@ from codelewm.train.distributed import (
     cleanup_distributed,
     init_distributed,
 )
+from codelewm.train.run_dir import prepare_run_dir
 from codelewm.train.tokenizer import train_tokenizer
 from codelewm.train.validate import PoolQuery, evaluate_pools, pool_queries
 
@@ -334,8 +335,11 @@ def run_training(
     *,
     out_dir: Path,
     resume: bool = False,
+    overwrite: bool = False,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
+    """Train into `out_dir`; an existing run there is refused unless `resume` or `overwrite`."""
+    prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
     trainer = Trainer(cfg, out_dir=out_dir, resume=resume, progress=progress)
     trainer.setup()
     try:
