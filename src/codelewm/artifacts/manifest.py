@@ -7,21 +7,25 @@ Use `ArtifactWriter` (a context manager) so the manifest cannot be forgotten:
         art.metadata["n_records"] = n
     art.manifest  # the ArtifactManifest that now sits at out_dir/manifest.json
 
-Files are written into a hidden temp sibling (`.<name>.tmp-*`) that is renamed into place only after
-`config.json` and `manifest.json` are complete, so an interrupted run never leaves a half artifact at the
-final path. An existing non-empty directory is refused without `overwrite`; with it, the old directory is
+Files are written into a hidden temp sibling (`.<name>.tmp-<pid>-<host>-*`) that is renamed into place
+only after `config.json` and `manifest.json` are complete, so an interrupted run never leaves a half
+artifact at the final path; the temp dir a killed run leaves is removed by the next writer of the same
+path once its pid is dead (`remove_stale_temps`). An existing non-empty directory is refused without `overwrite`; with it, the old directory is
 replaced only after the new one is complete. `begin_artifact` / `finalize_artifact` are the same steps as
 plain functions.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -48,6 +52,7 @@ __all__ = [
     "finalize_artifact",
     "load_manifest",
     "parent_ref",
+    "remove_stale_temps",
     "sha256_file",
 ]
 
@@ -58,12 +63,70 @@ _GIT_SHA = re.compile(r"^[0-9a-f]{40,64}$")
 
 
 def begin_artifact(out_dir: Path, *, overwrite: bool) -> Path:
-    """Check that `out_dir` may be written and return a fresh temp directory beside it to write into."""
+    """Check that `out_dir` may be written and return a fresh temp directory beside it to write into.
+
+    Stale temp siblings of the same artifact, left by a writer that was killed, are removed first
+    (`remove_stale_temps`)."""
     _check_target(out_dir, overwrite=overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:12]}"
+    remove_stale_temps(out_dir)
+    tmp = (
+        out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{_host_tag()}-{uuid.uuid4().hex[:12]}"
+    )
     tmp.mkdir(mode=0o777)  # the umask applies, as for any directory the user creates
     return tmp
+
+
+def remove_stale_temps(out_dir: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the `.<name>.tmp-*` siblings of `out_dir` that no live writer owns; returns them.
+
+    A temp dir is named `.<name>.tmp-<pid>-<host>-<random>`. It is stale when its writer ran on this
+    host and that pid is no longer alive; one from another host (a shared file system) or of the older
+    `.<name>.tmp-<random>` form is stale only once nothing in it changed for STALE_TEMP_AGE_S. A temp
+    dir whose pid is alive is never removed, however old (a reused pid leaves garbage, never loses
+    work).
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for tmp in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp-*"):
+        if tmp.is_symlink() or not tmp.is_dir() or not _is_stale(tmp, out_dir.name, now):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+STALE_TEMP_AGE_S = 6 * 3600
+_TEMP_OWNER = re.compile(r"^(?P<pid>[0-9]+)-(?P<host>[0-9a-f]{8})-[0-9a-f]{12}$")
+
+
+def _is_stale(tmp: Path, name: str, now: float) -> bool:
+    owner = _TEMP_OWNER.match(tmp.name.removeprefix(f".{name}.tmp-"))
+    if owner is not None and owner["host"] == _host_tag():
+        return not _pid_alive(int(owner["pid"]))
+    try:
+        newest = max([tmp.lstat().st_mtime, *(p.lstat().st_mtime for p in tmp.iterdir())])
+    except OSError:
+        return False
+    return now - newest > STALE_TEMP_AGE_S
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return True  # cannot tell: keep it
+    return True
+
+
+def _host_tag() -> str:
+    return sha256_text(socket.gethostname())[:8]
 
 
 def discard_artifact(tmp_dir: Path) -> None:
