@@ -1,4 +1,4 @@
-"""The harness that runs inside the sandbox child: limits, audit hook, candidate, tests, one report.
+"""The harness inside the sandbox child: limits, seccomp, audit hook, candidate, tests, one report.
 
 Executed as a script by `sandbox.py` (`python -s -P -B [-S] _bootstrap.py SPEC_FD RESULT_FD`), never
 imported by the parent, so it uses the standard library only. It reads the spec from an inherited,

@@ -20,7 +20,7 @@
   directories).
 - non-root: `unshare --user --map-root-user` plus the same namespaces and stage, then `setpriv`
   drops every capability; RLIMIT_NPROC is enforced for the caller's uid.
-- nothing: a plain child process (rlimits, process group, audit hook, scrubbed env only).
+- nothing: a plain child process (rlimits, process group, seccomp, audit hook, scrubbed env).
 
 The syscall filter (`syscall_filter.py`) is loaded by the harness under every launcher.
 """

@@ -1,5 +1,8 @@
-"""One sandbox run under a given launcher: the child's spec, environment and working directory, the
-supervised child process, and the typed result with the layers that applied."""
+"""One sandbox run under a given launcher: spec, environment, workdir, child, typed result.
+
+The result lists the layers that applied (the launcher's, `seccomp` where the filter was loaded)
+and the caveats of those that did not.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +52,9 @@ def seccomp_caveats(program: FilterProgram) -> tuple[str, ...]:
     if program.bpf is not None:
         return ()
     return (
-        f"no seccomp filter ({program.unavailable}): process creation and mknod are denied by "
-        "the audit hook only, which ctypes and _posixsubprocess bypass",
+        f"no seccomp filter ({program.unavailable}): process creation and sockets are denied "
+        "by the audit hook only, which ctypes and _posixsubprocess bypass, and nothing denies "
+        "mkfifo or mknod",
     )
 
 

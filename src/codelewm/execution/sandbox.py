@@ -20,10 +20,10 @@ weakness of the run in `ExecutionResult.caveats`):
   `no_new_privs`, `userns`.
 - `seccomp`: a syscall filter the harness loads before the candidate runs (`syscall_filter.py`),
   inherited by every process and thread of the run, that no Python code can lift: no execve,
-  fork or non-thread clone (unless `Policy.allow_subprocess`), no mknod (FIFOs, devices), no
-  socket but AF_UNIX (and AF_UNIX only with `allow_subprocess`), no namespaces, mounts, ptrace,
-  io_uring or open_by_handle_at. A denied call fails with EPERM, so such a run usually ends as
-  `error`, never as a pass of the denied operation.
+  fork or non-thread clone and no socket at all (unless `Policy.allow_subprocess`: then AF_UNIX
+  sockets only), no mknod (FIFOs, devices), no namespaces, mounts, ptrace, io_uring or
+  open_by_handle_at; threads and socketpair still work. A denied call fails with EPERM, so such a
+  run usually ends as `error`, never as a pass of the denied operation.
 - `audit_hook`: a `sys.addaudithook` hook in the child denies sockets (creation but AF_UNIX,
   connect, bind, sendto, name lookups), process creation and signals to other processes (unless
   `Policy.allow_subprocess`), writes, renames, deletions and permission changes outside the working
