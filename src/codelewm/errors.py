@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     CHECKPOINT_REFUSED = 5
     GATE_FAILED = 6
     INTERNAL = 70
+    INTERRUPTED = 130
 
 
 class CodeLeWMError(Exception):
@@ -151,3 +152,12 @@ class MissingExtraError(InputError):
     """An optional part of codelewm was asked for but its extra is not installed."""
 
     default_remediation = "pip install 'codelewm[all]'"
+
+
+class InterruptedByUser(CodeLeWMError):
+    """The run was interrupted (Ctrl-C, SIGINT) before it finished; nothing partial was written."""
+
+    exit_code = ExitCode.INTERRUPTED
+    default_remediation = (
+        "Run the command again; finished artifacts are kept, partial ones removed."
+    )

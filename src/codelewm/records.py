@@ -267,6 +267,11 @@ class RerankRecord(Record):
     results: list[ScoreRecord]
     recommendation: Recommendation | None = None
     trust: ModelTrust | None = None
+    dedented_columns: int = Field(
+        default=0,
+        description="indent removed from the before and candidates (code cut from a class) before "
+        "scoring; after_code is the dedented text",
+    )
     pool_relative: list[str] = Field(
         default_factory=lambda: list(POOL_RELATIVE_FIELDS),
         description="the numbers of each result that depend on the other candidates of this call",

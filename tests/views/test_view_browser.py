@@ -9,6 +9,7 @@ loads under the page's Content-Security-Policy) as `CONSOLE` lines on stderr wit
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -119,3 +120,62 @@ def test_console_scan_catches_page_errors(tmp_path: Path) -> None:
     assert "boom-console" in messages
     assert "Uncaught Error: boom-uncaught" in messages
     assert "example.invalid/a.png" in messages and "Content Security Policy" in messages
+
+
+_MEASURE = """<script>
+addEventListener("load", () => {
+  const doc = document.documentElement, status = document.querySelector("#ranking th.status");
+  const table = document.querySelector("table.ranking");
+  document.body.setAttribute("data-scroll-width", doc.scrollWidth);
+  document.body.setAttribute("data-inner-width", innerWidth);
+  document.body.setAttribute("data-status-right", Math.ceil(status.getBoundingClientRect().right));
+  document.body.setAttribute("data-table-right", Math.ceil(table.getBoundingClientRect().right));
+});
+</script>"""
+
+
+def _measured(page: Path, tmp_path: Path) -> dict[str, int]:
+    """The page's layout at 1280 px: its own HTML and CSS, with only a measuring script added
+    (the report's Content-Security-Policy forbids scripts, so this copy drops that one meta)."""
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    probe = tmp_path / "measure.html"
+    probe.write_text(html.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    result = _chromium(
+        probe,
+        tmp_path / "profile-m",
+        "--window-size=1280,900",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", result.stdout)
+    assert body is not None
+    attrs = dict(re.findall(r'data-([a-z-]+)="(\d+)"', body.group(1)))
+    assert attrs, "the measuring script did not run"
+    return {key: int(value) for key, value in attrs.items()}
+
+
+def test_ranking_fits_a_1280_px_window_with_the_status_column_visible(tmp_path: Path) -> None:
+    rerank = make_rerank(executed=True)
+    long_id = "gpt-4o-mini/temperature-0.8/sample-0017/candidate-with-a-very-long-descriptive-name"
+    results = [
+        r.model_copy(update={"candidate_id": f"{long_id}-{i}"})
+        for i, r in enumerate(rerank.results)
+    ]
+    vm = build_view_model(rerank.model_copy(update={"results": results}), before=BEFORE)
+    sizes = _measured(write_html(vm, tmp_path / "wide.html"), tmp_path)
+    assert sizes["inner-width"] == 1280
+    assert sizes["scroll-width"] <= sizes["inner-width"], sizes  # no horizontal scrollbar
+    assert sizes["status-right"] <= sizes["inner-width"], sizes
+    assert sizes["table-right"] <= sizes["inner-width"], sizes
+
+
+def test_the_width_check_catches_an_overflowing_table(tmp_path: Path) -> None:
+    """Negative control: a ranking table forced wider than the window is caught."""
+    page = write_html(build_view_model(make_rerank(), before=BEFORE), tmp_path / "r.html")
+    page.write_text(
+        page.read_text().replace("</style>", "table.ranking { min-width: 2000px; }</style>"),
+        encoding="utf-8",
+    )
+    sizes = _measured(page, tmp_path)
+    assert sizes["scroll-width"] > 1280

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from codelewm.artifacts.redact import redact
-from codelewm.errors import CodeLeWMError, ExitCode
+from codelewm.errors import CodeLeWMError, ExitCode, InterruptedByUser
 from codelewm.records import ErrorRecord
 
 P = ParamSpec("P")
@@ -52,6 +52,10 @@ def emit_error(exc: CodeLeWMError, *, as_json: bool) -> None:
         )
 
 
+def interrupted() -> InterruptedByUser:
+    return InterruptedByUser("interrupted (SIGINT) before the command finished")
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a command body; map typed errors to exit codes, anything else to 70."""
 
@@ -66,7 +70,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             emit_error(exc, as_json=as_json)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+            emit_error(interrupted(), as_json=as_json)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
             internal = CodeLeWMError(f"internal error: {type(exc).__name__}: {exc}")
             internal.__cause__ = exc

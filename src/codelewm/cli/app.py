@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -16,6 +17,8 @@ from codelewm.cli import model as model_cli
 from codelewm.cli import score as score_cli
 from codelewm.cli import serve as serve_cli
 from codelewm.cli import train as train_cli
+from codelewm.cli._common import emit_error, interrupted
+from codelewm.errors import ExitCode, InputError
 
 app = typer.Typer(
     name="codelewm",
@@ -60,4 +63,21 @@ def root(
 
 
 def main() -> None:
-    app()
+    """The console entry point. With `--json`, a usage error (unknown option, missing argument,
+    bad value) is a `codelewm.error.v1` object on stdout too, like every other error."""
+    if "--json" not in sys.argv[1:]:
+        app()
+        return
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        emit_error(interrupted(), as_json=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except typer.TyperException as exc:  # click's UsageError and kin (typer vendors click)
+        shown = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        error = InputError(
+            f"usage: {shown}", remediation="See `codelewm COMMAND --help` for the options."
+        )
+        emit_error(error, as_json=True)
+        sys.exit(int(getattr(exc, "exit_code", ExitCode.BAD_INPUT)) or int(ExitCode.BAD_INPUT))
+    sys.exit(code if isinstance(code, int) else 0)

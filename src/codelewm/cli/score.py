@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
-from codelewm.code.candidates import candidate_files
+from codelewm.code.candidates import candidate_files, common_indent, strip_indent
 from codelewm.errors import ExitCode, InputError
 from codelewm.records import RerankRecord
 from codelewm.scoring.load import load_scorer
@@ -108,6 +108,13 @@ def _run(
     return record, before_text
 
 
+def _check_html(html: Path | None) -> None:
+    if html is not None:  # exit 2 before the model loads, not 70 after scoring
+        from codelewm.views.html import check_html_path
+
+        check_html_path(html)
+
+
 def _show(
     record: RerankRecord,
     before_text: str,
@@ -120,6 +127,8 @@ def _show(
 ) -> None:
     from codelewm.views import build_view_model, render_terminal, run_tui, write_html
 
+    if record.dedented_columns:  # the view diffs against the before that was scored
+        before_text = strip_indent(before_text, common_indent(before_text)) or before_text
     view = build_view_model(
         record,
         before=before_text,
@@ -168,6 +177,7 @@ def rerank(
     """Rank candidate patches for one before and one instruction (codelewm.rerank.v1).
 
     Candidates are never executed (patches are applied in memory), unless --tests is given."""
+    _check_html(html)
     record, before_text = _run(
         before=before,
         instruction=instruction,
@@ -206,6 +216,7 @@ def score(
             f"score takes one candidate file; {str(candidate)!r} is a directory",
             remediation="Use `codelewm rerank` for a directory of candidates.",
         )
+    _check_html(html)
     record, before_text = _run(
         before=before,
         instruction=instruction,

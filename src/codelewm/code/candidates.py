@@ -11,7 +11,8 @@ all give a kept candidate with `error` set (its `error_type`, message and remedi
 leaves nothing to keep raises `InputError`: a missing path, a directory with no candidate files.
 
 Directories are read non-recursively in name order; hidden entries (`.name`) and subdirectories are
-skipped, and so are files whose suffix is not `.py`, `.patch` or `.diff`. Candidate ids are file
+skipped, and so are files whose suffix is not `.py`, `.patch` or `.diff` (those are listed by
+`skipped_files`, and the reranker warns about each one). Candidate ids are file
 stems (or, inline, the given id or `cand-<sha256[:12]>`), made unique within a call by suffixing
 `-2`, `-3`, ... Text is UTF-8 (a leading BOM is dropped; coding cookies are not honoured); `sha256`
 is over the bytes as received, and a file that was not read has the empty text.
@@ -139,6 +140,78 @@ def _error(exc: CodeLeWMError) -> ErrorRecord:
     )
 
 
+def common_indent(code: str) -> str:
+    """The whitespace every non-blank line of `code` starts with ('' when there is none)."""
+    lines = [line for line in code.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    prefix = lines[0][: len(lines[0]) - len(lines[0].lstrip(" \t"))]
+    for line in lines[1:]:
+        while prefix and not line.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+def strip_indent(code: str, indent: str) -> str | None:
+    """`code` with `indent` removed from every non-blank line; None when a line lacks it."""
+    out = []
+    for line in code.splitlines(keepends=True):
+        if not line.strip():
+            out.append(line.lstrip(" \t") if line.endswith("\n") else "")
+        elif line.startswith(indent):
+            out.append(line[len(indent) :])
+        else:
+            return None
+    return "".join(out)
+
+
+def dedent_call(
+    before: str, loaded: Sequence[LoadedCandidate]
+) -> tuple[str, list[LoadedCandidate], str | None]:
+    """A before cut from inside a class or function (indented as a whole, so it does not parse)
+    and its candidates, dedented by the before's common indent so they parse as the user meant.
+
+    Returns (before, candidates, note); the note (None when nothing changed) says how much was
+    removed. Patches were already applied to the indented before; their afters are dedented too.
+    A candidate that is not indented like the before keeps its own text and checks."""
+    indent = common_indent(before)
+    if not indent or static_check(before).validity.parses:
+        return before, list(loaded), None
+    dedented = strip_indent(before, indent)
+    if dedented is None or not static_check(dedented).validity.parses:
+        return before, list(loaded), None
+    out = []
+    for candidate in loaded:
+        after = candidate.after
+        flat = strip_indent(after, indent) if after is not None else None
+        if flat is None or (candidate.error is not None and candidate.error.exit_code != 4):
+            out.append(candidate)
+            continue
+        out.append(_rechecked(candidate, flat, indent))
+    width = len(indent.expandtabs(4))
+    note = (
+        f"dedented: the before and candidates are indented by {width} columns (code cut from a "
+        "class or function); they were scored with that indent removed"
+    )
+    return dedented, out, note
+
+
+def _rechecked(candidate: LoadedCandidate, after: str, indent: str) -> LoadedCandidate:
+    record = candidate.record
+    check = static_check(after, filename=record.origin)
+    note = f"dedented by {len(indent.expandtabs(4))} columns before scoring"
+    if not check.validity.parses:
+        error = ErrorRecord(
+            error_type="ParseFailureError",
+            message=f"candidate {record.candidate_id!r} does not parse (dedented): {check.reason}",
+            remediation="Give a candidate that is valid Python (the full after-state or a diff).",
+            exit_code=4,
+        )
+        return LoadedCandidate(record, after, check.validity, error, (note,))
+    extra = (check.reason,) if check.reason else ()
+    return LoadedCandidate(record, after, check.validity, None, (note, *extra))
+
+
 def load_candidate_file(
     path: Path, *, before: str, before_path: str | None = None, candidate_id: str | None = None
 ) -> LoadedCandidate:
@@ -173,21 +246,43 @@ def candidate_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+def _is_candidate_name(path: Path) -> bool:
+    return not path.name.startswith(".") and path.suffix.lower() in PATCH_SUFFIXES | FULL_SUFFIXES
+
+
 def _directory_entries(directory: Path) -> list[Path]:
     entries = sorted(directory.iterdir(), key=lambda p: p.name)
-    found = [
-        p
-        for p in entries
-        if not p.name.startswith(".")
-        and p.suffix.lower() in PATCH_SUFFIXES | FULL_SUFFIXES
-        and (p.is_symlink() or not p.is_dir())
-    ]
+    found = [p for p in entries if _is_candidate_name(p) and (p.is_symlink() or not p.is_dir())]
     if not found:
+        others = [p.name for p in _skipped_in(directory)]
+        listed = f"; it holds {', '.join(others[:10])}" if others else ""
         raise InputError(
-            f"directory {str(directory)!r} has no candidate files (.py, .patch, .diff)",
-            remediation="Put one candidate per file in the directory, or name the files directly.",
+            f"directory {str(directory)!r} has no candidate files (.py, .patch, .diff){listed}",
+            remediation="Put one candidate per file in the directory (.py for code, .patch/.diff "
+            "for diffs: rename e.g. .txt outputs), or name the files directly.",
         )
     return found
+
+
+def _skipped_in(directory: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(directory.iterdir(), key=lambda p: p.name)
+        if not p.name.startswith(".") and not _is_candidate_name(p) and not p.is_dir()
+    ]
+
+
+def skipped_files(paths: Sequence[Path]) -> list[str]:
+    """Files of the given directories that are not candidates by their suffix (not hidden files,
+    not subdirectories): listed in the output, so nothing is dropped silently."""
+    skipped: list[str] = []
+    for path in paths:
+        try:
+            if path.is_dir() and not path.is_symlink():
+                skipped += [str(p) for p in _skipped_in(path)]
+        except OSError:
+            continue
+    return skipped
 
 
 def load_candidates(

@@ -31,7 +31,10 @@ from codelewm.code.candidates import (
     MAX_CANDIDATE_BYTES,
     LoadedCandidate,
     candidate_from_text,
+    common_indent,
+    dedent_call,
     load_candidates,
+    skipped_files,
     unique_ids,
 )
 from codelewm.code.validity import static_check
@@ -178,7 +181,15 @@ class Reranker:
             else list(map(Path, candidates))
         )
         loaded = load_candidates(paths, before=before_text, before_path=str(before_file))
-        return self.rerank_loaded(before_text, instruction, loaded)
+        record = self.rerank_loaded(before_text, instruction, loaded)
+        skipped = skipped_files(paths)
+        if not skipped:
+            return record
+        note = (
+            f"skipped {len(skipped)} file(s) that are not candidates (only .py, .patch and .diff "
+            f"are read; rename them to rank them): {', '.join(skipped)}"
+        )
+        return record.model_copy(update={"warnings": [note, *record.warnings]})
 
     # --- core -------------------------------------------------------------------------------------
 
@@ -188,6 +199,9 @@ class Reranker:
         """Rank already loaded candidates: all scoreable ones go through the model in one call."""
         if not loaded:
             raise InputError("no candidates given", remediation="Give at least one candidate.")
+        original = before
+        before, loaded, dedent_note = dedent_call(before, loaded)
+        dedent_width = len(common_indent(original).expandtabs(4)) if dedent_note else 0
         action = instruction if instruction and instruction.strip() else None
         scoreable = [i for i, c in enumerate(loaded) if c.error is None and c.after is not None]
         scored = self._score_pool(before, action, [loaded[i].after or "" for i in scoreable])
@@ -207,8 +221,10 @@ class Reranker:
             checkpoint_sha256=self.checkpoint_sha256,
             results=ranked,
             recommendation=recommend(ranked, usable=lambda r: _tier(r, before_names) == 0),
+            dedented_columns=dedent_width,
             trust=model_trust(self.checkpoint_id),
             warnings=[
+                *([dedent_note] if dedent_note is not None else []),
                 *self._call_warnings(instruction, action, len(scoreable), len(loaded)),
                 *(note for check in self.before_checks if (note := check(before)) is not None),
             ],

@@ -21,6 +21,7 @@ import jinja2
 from codelewm import __version__
 from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.redact import redact
+from codelewm.errors import InputError
 from codelewm.views.model import ViewModel, redact_view_model
 
 TEMPLATE = "report.html.j2"
@@ -34,9 +35,24 @@ def render_html(vm: ViewModel) -> str:
 
 
 def write_html(vm: ViewModel, path: Path) -> Path:
-    """Render `vm` and write it to `path` atomically; returns `path`."""
+    """Render `vm` and write it to `path` atomically; returns `path`.
+
+    A directory (or a path under a missing or non-directory parent) is an `InputError`."""
+    check_html_path(path)
     atomic_write_text(path, render_html(vm))
     return path
+
+
+def check_html_path(path: Path) -> None:
+    """Refuse an HTML destination that cannot be a file, before any work is done."""
+    if path.is_dir():
+        raise InputError(
+            f"--html {str(path)!r} is a directory",
+            remediation="Give a file name, e.g. out/rerank.html.",
+        )
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"--html {str(path)!r}: {str(parent)!r} is not a directory")
 
 
 @functools.cache

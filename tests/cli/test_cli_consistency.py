@@ -1,0 +1,193 @@
+"""The commands behave alike: exit codes, usage errors under --json, markup in messages, SIGINT,
+indented code, files a directory cannot rank, --html destinations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from helper_modules import harness_helpers
+from typer.testing import CliRunner
+
+from codelewm.cli._common import JsonOpt, handle_errors
+from codelewm.cli.app import app
+
+h = harness_helpers()
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path: Path = h.build_tiny_checkpoint(tmp_path_factory.mktemp("cli-ckpt") / "tiny")
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real console entry point (main), as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-c", "from codelewm.cli.app import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def _score(before: Path, candidate: Path, ckpt: Path, *extra: str) -> list[str]:
+    return [
+        "score",
+        "--before",
+        str(before),
+        "--instruction",
+        h.INSTRUCTION,
+        "--candidate",
+        str(candidate),
+        "--checkpoint",
+        str(ckpt),
+        *extra,
+    ]
+
+
+def test_score_exits_4_when_its_candidate_does_not_parse(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "stats.py").write_text(h.BEFORE)
+    (tmp_path / "broken.py").write_text("def mean(:\n")
+    result = runner.invoke(
+        app, _score(tmp_path / "stats.py", tmp_path / "broken.py", ckpt, "--json")
+    )
+    assert result.exit_code == 4, result.output
+    record = json.loads(result.stdout)
+    assert record["error"]["error_type"] == "ParseFailureError"
+    shown = runner.invoke(app, _score(tmp_path / "stats.py", tmp_path / "broken.py", ckpt))
+    assert shown.exit_code == 4
+    assert "codelewm score" in shown.stdout  # the view is titled score
+
+
+def test_score_marks_consensus_na(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "stats.py").write_text(h.BEFORE)
+    (tmp_path / "wrong.py").write_text(h.WRONG)
+    result = runner.invoke(
+        app, _score(tmp_path / "stats.py", tmp_path / "wrong.py", ckpt, "--json")
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["consensus"] is None
+    assert "consensus" not in record["baseline_scores"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["rerank", "--bogus-option"], ["rerank"], ["score", "--top", "x"], ["no-such-command"]],
+)
+def test_usage_errors_under_json_are_error_objects(args: list[str]) -> None:
+    done = _cli(*args, "--json")
+    assert done.returncode == 2, done.stderr
+    record = json.loads(done.stdout)
+    assert record["schema_version"] == "codelewm.error.v1"
+    assert record["error_type"] == "InputError" and record["message"].startswith("usage: ")
+
+
+def test_usage_errors_without_json_keep_clicks_message() -> None:
+    done = _cli("rerank", "--bogus-option")
+    assert done.returncode == 2
+    assert done.stdout == "" and "--bogus-option" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rerank", "--before", "{d}/x[/red]y.py", "--instruction", "x", "--candidates", "{d}"],
+        ["secret-scan", "{d}/x[/red]y.py"],
+        ["manifest", "verify", "{d}/x[/red]y"],
+    ],
+)
+def test_markup_in_a_path_never_crashes_the_error_printer(args: list[str], tmp_path: Path) -> None:
+    (tmp_path / "x[").mkdir()
+    done = _cli(*(a.format(d=tmp_path) for a in args))
+    assert done.returncode == 2, done.stderr
+    assert "MarkupError" not in done.stderr and "Traceback" not in done.stderr
+    assert "x[/red]y" in done.stderr
+
+
+def test_sigint_under_json_is_an_error_object() -> None:
+    demo = typer.Typer()
+
+    @demo.command()
+    @handle_errors
+    def run(json_output: JsonOpt = False) -> None:
+        raise KeyboardInterrupt
+
+    result = runner.invoke(demo, ["--json"])
+    assert result.exit_code == 130
+    record = json.loads(result.stdout)
+    assert record["error_type"] == "InterruptedByUser" and record["exit_code"] == 130
+
+
+def test_a_method_cut_from_its_class_is_dedented_and_scored(tmp_path: Path, ckpt: Path) -> None:
+    indent = "    "
+    before = "".join(indent + line if line.strip() else line for line in h.BEFORE.splitlines(True))
+    wrong = "".join(indent + line if line.strip() else line for line in h.WRONG.splitlines(True))
+    (tmp_path / "before.py").write_text(before)
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    (cands / "wrong.py").write_text(wrong)
+    (cands / "noop.py").write_text(before)
+    result = runner.invoke(
+        app,
+        [
+            "rerank",
+            "--before",
+            str(tmp_path / "before.py"),
+            "--instruction",
+            h.INSTRUCTION,
+            "--candidates",
+            str(cands),
+            "--checkpoint",
+            str(ckpt),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["dedented_columns"] == 4
+    assert any(w.startswith("dedented:") for w in record["warnings"])
+    assert all(r["error"] is None and r["final_score"] is not None for r in record["results"])
+    by_id = {r["candidate_id"]: r for r in record["results"]}
+    assert by_id["wrong"]["after_code"] == h.WRONG
+    assert "dedented by 4 columns before scoring" in by_id["wrong"]["warnings"]
+
+
+def test_unsupported_files_in_a_directory_are_listed(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "stats.py").write_text(h.BEFORE)
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    (cands / "wrong.py").write_text(h.WRONG)
+    (cands / "llm_output.txt").write_text(h.WRONG)
+    (cands / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    args = ["rerank", "--before", str(tmp_path / "stats.py"), "--instruction", h.INSTRUCTION]
+    args += ["--candidates", str(cands), "--checkpoint", str(ckpt)]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    skipped = [w for w in record["warnings"] if w.startswith("skipped 2 file(s)")]
+    assert skipped and "llm_output.txt" in skipped[0] and "plot.png" in skipped[0]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "llm_output.txt" in shown.stdout.replace("\n", "")
+    (cands / "wrong.py").unlink()
+    only_txt = runner.invoke(app, [*args, "--json"])
+    assert only_txt.exit_code == 2
+    assert "llm_output.txt" in json.loads(only_txt.stdout)["message"]
+
+
+def test_html_to_a_directory_exits_2_before_scoring(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "stats.py").write_text(h.BEFORE)
+    (tmp_path / "wrong.py").write_text(h.WRONG)
+    result = runner.invoke(
+        app, _score(tmp_path / "stats.py", tmp_path / "wrong.py", ckpt, "--html", str(tmp_path))
+    )
+    assert result.exit_code == 2
+    assert "is a directory" in result.output
