@@ -63,3 +63,26 @@ def test_license_flag_overrides_the_repository(
         for line in path.read_text().splitlines()
     }
     assert licenses == {"Apache-2.0"}
+
+
+def test_a_single_repository_warns_that_nothing_was_held_out(
+    history: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    repo, _ = history
+    args = [
+        "dataset",
+        "build",
+        "--source",
+        "git",
+        "--repo",
+        str(repo),
+        "--out",
+        str(tmp_path / "d"),
+    ]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    warnings = stats.get("warnings") or stats["stats"]["warnings"]
+    assert any("ONE group" in w and "nothing was held out" in w for w in warnings)
+    shown = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "e")])
+    assert "nothing was held out" in shown.output.replace("\n", " ")

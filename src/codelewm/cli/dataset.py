@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
 from codelewm.data.build import (
@@ -160,6 +161,8 @@ def _print_stats(out: Path, stats: BuildStats) -> None:
         "leakage_report.json, stats.json",
         highlight=False,
     )
+    for warning in stats.warnings:
+        err_console.print(Text(f"warning: {warning}", style="yellow"))
 
 
 @app.command("pack")

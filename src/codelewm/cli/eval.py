@@ -28,7 +28,8 @@ from codelewm.eval.pools import read_pool_file
 from codelewm.scoring.registry import checkpoint_path, get_scorer
 
 app = typer.Typer(
-    help="Evaluation reports that can say no (DESIGN.md protocols P1-P5).", no_args_is_help=True
+    help="Evaluation reports that can say no (protocols P1-P5: docs/PROTOCOLS.md).",
+    no_args_is_help=True,
 )
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ from codelewm.data.sources.base import ProvenanceSource, Source, SourceConfig
 from codelewm.data.split import SplitConfig
 from codelewm.data.units import GateConfig, UnitResult
 from codelewm.errors import ConfigError, InputError
+from codelewm.records import Split
 
 
 class BuildConfig(BaseModel):
@@ -227,13 +228,15 @@ def _stats(
             _bump(pools_by_source, pool.source, split)
     total = sum(len(rows) for rows in assembled.rows.values())
     shard = options.shard
+    groups = {s: len({r.record.group for r in assembled.rows[s]}) for s in SPLITS}
     return BuildStats(
+        warnings=split_warnings(groups, {s: len(assembled.rows[s]) for s in SPLITS}),
         transitions={s: len(assembled.rows[s]) for s in SPLITS},
         transitions_by_source=by_source,
         pools={s: len(assembled.pools[s]) for s in SPLITS},
         pools_by_source=pools_by_source,
         decoy_pools={s: len(assembled.decoys.get(s, [])) for s in SPLITS},
-        groups={s: len({r.record.group for r in assembled.rows[s]}) for s in SPLITS},
+        groups=groups,
         units_total=len(units),
         units_cached=cached,
         shard=f"{shard.index}/{shard.count}" if shard else None,
@@ -242,6 +245,25 @@ def _stats(
         wall_s=round(wall_s, 3),
         transitions_per_s=round(total / wall_s, 1) if wall_s > 0 else 0.0,
     )
+
+
+def split_warnings(groups: Mapping[Split, int], transitions: Mapping[Split, int]) -> list[str]:
+    """What a user must know about the split: a dataset of one group holds nothing out."""
+    total = sum(groups.values())
+    if sum(transitions.values()) == 0:
+        return []
+    if total == 1:
+        return [
+            "all transitions come from ONE group (split by group: a repository or package), so "
+            "nothing was held out: val and test are empty or train is; give several repositories "
+            'or set group_by = "top_dir" for a git source'
+        ]
+    empty = [s for s in SPLITS if transitions.get(s, 0) == 0]
+    if empty:
+        return [
+            f"no transitions in {', '.join(empty)}: {total} groups were too few to fill every split"
+        ]
+    return []
 
 
 def _bump(table: dict[str, dict[str, int]], source: str, split: str) -> None:

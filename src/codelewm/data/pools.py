@@ -1,4 +1,4 @@
-"""Same-before pools (P1 of DESIGN.md): afters of one before, each reached by its own instruction.
+"""Same-before pools (P1 of docs/PROTOCOLS.md): afters of one before, each reached by its own instruction.
 
 Records of one split and one source that share `(group, path, symbol)` and a normalised before form a
 candidate pool; its members are the distinct afters (by normalised code), the first record of each,

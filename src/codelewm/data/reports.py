@@ -56,6 +56,7 @@ class BuildStats(Report):
     """`stats.json`: what the build wrote and how fast."""
 
     schema_version: Literal["codelewm.data.stats.v1"] = "codelewm.data.stats.v1"
+    warnings: list[str] = Field(default_factory=list)
     transitions: dict[str, int]
     transitions_by_source: dict[str, dict[str, int]]
     pools: dict[str, int]

@@ -1,6 +1,6 @@
 """Percentile bootstrap CIs over items (pools, queries, problems), and paired CIs for differences.
 
-DESIGN.md's protocol: 2,000 resamples, seed 17, 95%. A paired CI resamples the SAME items for both
+The protocols' bootstrap (docs/PROTOCOLS.md): 2,000 resamples, seed 17, 95%. A paired CI resamples the SAME items for both
 scorers, so the difference's CI is much tighter than the two marginal CIs suggest.
 """
 

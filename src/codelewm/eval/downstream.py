@@ -60,7 +60,7 @@ class DownstreamReport(BaseModel):
     schema_version: Literal["codelewm.eval.downstream_rerank.v1"] = (
         "codelewm.eval.downstream_rerank.v1"
     )
-    protocol: str = "P4 downstream rerank (DESIGN.md)"
+    protocol: str = "P4 downstream rerank (docs/PROTOCOLS.md)"
     pools: str
     n_pools: int
     n_mixed: int

@@ -32,7 +32,7 @@ class LatentReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: str = "codelewm.eval.latent.v1"
-    protocol: str = "P5 latent health (DESIGN.md)"
+    protocol: str = "P5 latent health (docs/PROTOCOLS.md)"
     data: str
     scorer: str
     n_texts: int

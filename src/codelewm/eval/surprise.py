@@ -63,7 +63,7 @@ class SurpriseReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: str = "codelewm.eval.surprise.v1"
-    protocol: str = "P3 surprise (DESIGN.md)"
+    protocol: str = "P3 surprise (docs/PROTOCOLS.md)"
     data: str
     n_pairs: int
     n_per_kind: dict[str, int]
