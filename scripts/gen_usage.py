@@ -23,7 +23,33 @@ HEADER = """# codelewm usage
 Generated from the CLI by `scripts/gen_usage.py`; do not edit by hand (`tests/test_usage_doc.py`
 fails when a command or option is missing). Exit codes: 0 ok, 2 bad input or config, 3 source
 unavailable, 4 parse/filter failure, 5 checkpoint refused or incompatible, 6 evaluation gate failed,
-70 internal error. Every command that prints takes `--json`.
+70 internal error, 130 interrupted. Every command takes `--json` (`serve` for the errors that stop it
+from starting); with it, errors, usage errors included, are `codelewm.error.v1` objects on stdout.
+
+## Which install each command needs
+
+`pip install codelewm` (the core) runs `rerank`, `score`, `manifest`, `secret-scan`, `schemas`,
+`model`, `index build|query` and the dry-run LLM commands. The rest need an extra; without it the command
+exits 2 with a `MissingExtraError` that names it (`pip install 'codelewm[NAME]'`, or `[all]`).
+
+| extra | commands |
+|---|---|
+| `data` | `dataset build`, `dataset pack`, `dataset stats` |
+| `train` | `train` (includes `data`) |
+| `eval` | `eval ...` (includes `data`) |
+| `llm` | `llm candidates --live`, `llm-demo --live`, `openrouter byok-register --live`, reading keys from `.env` |
+| `server` | `serve` |
+| `tui` | `rerank --tui`, `score --tui`, `llm-demo --tui` |
+| `dataframebench` | `eval downstream-pack --kind dataframebench` |
+
+## Evaluate any scorer on real LLM candidates
+
+The labelled real-LLM MBPP pools ship with the repository (`data/eval/`, evaluation only):
+
+```bash
+codelewm eval downstream-rerank --pools data/eval/mbpp_llm_pools.v1.jsonl --scorer default \\
+    --baselines all --out out/p4-mbpp-llm
+```
 """
 
 
