@@ -358,11 +358,13 @@ def test_a_package_installed_under_tmp_passes_its_control(
         # bwrap binds the package back, read-only, over the private /tmp
         assert report["launcher"].startswith("bwrap")
         assert {"private_tmp", "private_run"} <= set(report["isolation"])
+        assert not [c for c in report["caveats"] if c.startswith("the self-test refused")]
     elif cannot_have("netns") is None:
         # the unshare stage hides the bootstrap: its self-test fails and the fallback says so
         assert report["stage"] == "error"
         assert "private_tmp" not in report["isolation"]
         refused = [c for c in report["caveats"] if c.startswith("the self-test refused")]
         assert len(refused) == 1
-        assert f"{stage_name} (error: exited with code 2" in refused[0]
-        assert "_bootstrap.py" in refused[0]
+        # the hidden file: the bootstrap, or the interpreter itself where a venv lives under /tmp
+        assert f"{stage_name} (error: exited with code" in refused[0]
+        assert "No such file or directory" in refused[0] and "/tmp/" in refused[0]

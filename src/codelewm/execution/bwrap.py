@@ -57,6 +57,16 @@ def visible_paths(python: str, bootstrap: str) -> tuple[str, ...]:
     return tuple(p for p in kept if not any(p.startswith(q + os.sep) for q in kept))
 
 
+def _parents_below_mask(path: str) -> list[str]:
+    """/tmp/a/b/c -> [/tmp/a, /tmp/a/b]: the directories between a masked root and `path`."""
+    parents = []
+    parent = os.path.dirname(path)
+    while _under_masked(parent):
+        parents.append(parent)
+        parent = os.path.dirname(parent)
+    return parents[::-1]
+
+
 def _tmpfs(path: str, *, size: str, perms: str = "1777") -> tuple[str, ...]:
     return ("--perms", perms, "--size", size, "--tmpfs", path)
 
@@ -69,7 +79,14 @@ def _file_system(keep_visible: Iterable[str], *, workdir_perms: str) -> tuple[st
     for path, perms in (("/var/tmp", "1777"), ("/run", "0755")):
         if os.path.isdir(path):
             masks += _tmpfs(path, size=_SMALL_TMPFS_BYTES, perms=perms)
-    binds = [arg for path in keep_visible for arg in ("--ro-bind", path, path)]
+    binds: list[str] = []
+    for path in keep_visible:  # bwrap would create the missing parents 0700: no way through
+        binds += [
+            arg
+            for parent in _parents_below_mask(path)
+            for arg in ("--perms", "0755", "--dir", parent)
+        ]
+        binds += ["--ro-bind", path, path]
     workdir = ("--perms", workdir_perms, "--dir", "{workdir}", "--chdir", "{workdir}")
     root = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc")
     return (*root, *masks, *binds, *workdir)
