@@ -1,26 +1,108 @@
-"""Credential patterns and the one `redact()` helper every report writer and logger uses.
+"""What counts as a credential, found the same way for the secret scanner and for `redact()`.
 
-The secret scanner (`artifacts/secrets.py`) uses the same patterns, so whatever it would flag, `redact`
-removes. A redaction keeps no part of the secret: `[REDACTED:<kind>:sha256=<8 hex>:len=<n>]`.
+`find_secrets` runs two detectors:
+- `SECRET_PATTERNS`, our own table, over the whole text (so multi-line PEM keys are found);
+- the detect-secrets plugins with their heuristic filters, line by line (artifacts/plugins.py).
+`scan_paths` (artifacts/secrets.py) reports what `find_secrets` returns and `redact` replaces it, so
+whatever the scanner flags, `redact` removes. A redaction keeps no part of the secret:
+`[REDACTED:<kind>:sha256=<8 hex>:len=<n>]`.
+
+Time is linear in the text: our patterns are RE2 expressions (`google-re2`: no backtracking and no
+lookaround; a `check` on the match stands in for a lookahead), and plugins.py keeps detect-secrets'
+backtracking regexes to bounded pieces.
 """
 
 from __future__ import annotations
 
-import functools
+import base64
+import binascii
+import bisect
 import hashlib
-import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import re2
+
+from codelewm.artifacts.plugins import EXCLUDED_PLUGINS, plugin_hits, plugin_names
+
+__all__ = [
+    "EXCLUDED_PLUGINS",
+    "SECRET_PATTERNS",
+    "LinearRegex",
+    "SecretHit",
+    "SecretPattern",
+    "detect_secrets_hits",
+    "detector_names",
+    "find_secrets",
+    "pattern_hits",
+    "redact",
+    "redaction",
+]
+
+
+class Match(Protocol):
+    """What a match of `LinearRegex` offers (the subset of `re.Match` we use)."""
+
+    def group(self, group: int = 0, /) -> str: ...
+    def span(self, group: int = 0, /) -> tuple[int, int]: ...
+    def start(self, group: int = 0, /) -> int: ...
+    def end(self, group: int = 0, /) -> int: ...
+
+
+class LinearRegex:
+    """An RE2 pattern whose matches must also pass `check(match.group(group))`."""
+
+    def __init__(
+        self, pattern: str, *, group: int = 0, check: Callable[[str], bool] | None = None
+    ) -> None:
+        self.pattern = pattern
+        self._regex: Any = re2.compile(pattern, _RE2_OPTIONS)  # re2 ships no type stubs
+        self._group = group
+        self._check = check
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        for match in self._regex.finditer(text):
+            if self._check is None or self._check(match.group(self._group)):
+                yield match
+
+    def search(self, text: str) -> Match | None:
+        return next(self.finditer(text), None)
+
+
+_RE2_OPTIONS: Any = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a pattern RE2 rejects raises re2.error; no stderr noise
+_RE2_OPTIONS.max_mem = 64 << 20  # room for the DFA of the bounded repeats below
 
 
 @dataclass(frozen=True)
 class SecretPattern:
     kind: str
-    regex: re.Pattern[str]
+    regex: LinearRegex
     group: int = 0  # which group holds the secret itself
 
 
-def _p(kind: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern:
-    return SecretPattern(kind, re.compile(pattern, flags), group)
+def _p(
+    kind: str, pattern: str, group: int = 0, check: Callable[[str], bool] | None = None
+) -> SecretPattern:
+    return SecretPattern(kind, LinearRegex(pattern, group=group, check=check), group)
+
+
+def _has_digit_and_letter(value: str) -> bool:
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def _has_digit(value: str) -> bool:
+    return any(c.isdigit() for c in value)
+
+
+def _is_basic_credential(value: str) -> bool:
+    """`Basic <base64 of user:password>`, not the word after "Basic" in prose."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
 
 
 # Names whose assigned value is a credential: `client_secret = "..."`, `API_KEY=...`, `"token": "..."`.
@@ -28,27 +110,33 @@ _SECRET_NAMES = (
     r"[\w.\-]{0,64}(?:password|passwd|api[_\-]?key|secret|secret[_\-]?key|private[_\-]?key"
     r"|access[_\-]?token|auth[_\-]?token|token)"
 )
+_TOKEN_CHARS = r"[A-Za-z0-9\-._~+/]"  # RFC 6750 b64token
 
-# Order matters: the more specific key formats come before the generic `sk-` one, and both before the
-# assigned-value patterns, so each secret is reported once under its most precise kind.
+# Order matters: the more specific key formats come before the generic `sk-` one, and all before the
+# assigned-value patterns, so each secret is reported once under its most precise kind. Key formats
+# with a distinctive prefix match even when glued to a preceding letter or `_` (`xsk-or-v1-...`).
 SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     _p(
         "pem_private_key",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\z)",
     ),
-    _p("openrouter_key", r"\bsk-or-v1-[A-Za-z0-9]{16,}"),
-    _p("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
-    _p("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    _p("openrouter_key", r"sk-or-v1-[A-Za-z0-9]{16,}"),
+    _p("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{16,}"),
+    _p(
+        "openai_key",
+        r"sk-(?:proj-|svcacct-|admin-)[A-Za-z0-9_\-]{20,}|\bsk-[A-Za-z0-9_\-]{20,}"
+        r"|sk-[A-Za-z0-9]{32,}",
+    ),
     _p("stripe_key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
     _p("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}"),
-    _p("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
-    _p("gitlab_token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
-    _p("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
-    _p("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _p("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}"),
-    _p("sendgrid_key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
-    _p("slack_token", r"\b(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})"),
+    _p("github_token", r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}"),
+    _p("gitlab_token", r"glpat-[A-Za-z0-9_\-]{20,}"),
+    _p("pypi_token", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
+    _p("npm_token", r"npm_[A-Za-z0-9]{36}\b"),
+    _p("google_api_key", r"AIza[0-9A-Za-z_\-]{35}"),
+    _p("sendgrid_key", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
+    _p("slack_token", r"xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,}"),
     _p("slack_webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]{20,}"),
     _p("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
     _p(
@@ -56,15 +144,31 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
         r"(?i)aws_secret_access_key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})",
         group=1,
     ),
-    _p("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-    _p("url_password", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s:/@\"'<>]{3,})@", group=1),
+    _p("jwt", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    # `Authorization: Bearer ...` / `"authorization": "Basic ..."` (what httpx makes of `user:pass@`).
+    _p(
+        "authorization_header",
+        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|bot|digest)\s+("
+        + _TOKEN_CHARS
+        + r"{8,}=*)",
+        group=1,
+    ),
+    _p("bearer_token", r"\bBearer\s+(" + _TOKEN_CHARS + r"{16,}=*)", group=1, check=_has_digit),
+    _p(
+        "basic_credentials",
+        r"\bBasic\s+([A-Za-z0-9+/]{8,}={0,2})",
+        group=1,
+        check=_is_basic_credential,
+    ),
+    # The password of `scheme://user:password@host` (it may itself hold `:`), however short.
+    _p("url_password", r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s/@\"'<>]+)@", group=1),
     # Quoted values (code, JSON, TOML, YAML; also quotes escaped inside a JSON string).
     # Templates (`${X}`, `<X>`, `{x}`, `%s`) are not secrets.
     _p(
         "assigned_secret",
         r"(?i)\b"
         + _SECRET_NAMES
-        + r"\\?[\"']?\s*[:=]\s*\\?[\"'](?![$<{%])([^\"'\s\\]{8,})\\?[\"']",
+        + r"\\?[\"']?\s*[:=]\s*\\?[\"']([^\"'\s\\$<{%][^\"'\s\\]{7,})\\?[\"']",
         group=1,
     ),
     # Unquoted values (.env, YAML, shell): a whole-line `NAME=value` whose value mixes letters and
@@ -72,11 +176,23 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     _p(
         "assigned_secret",
         r"(?im)^[ \t]*(?:export[ \t]+)?[\"']?" + _SECRET_NAMES + r"[\"']?[ \t]*[:=][ \t]*"
-        r"(?=[A-Za-z0-9_\-+/=~]*[0-9])(?=[A-Za-z0-9_\-+/=~]*[A-Za-z])"
         r"([A-Za-z0-9_\-+/~][A-Za-z0-9_\-+/=~]{7,})[ \t]*(?:#.*)?$",
         group=1,
+        check=_has_digit_and_letter,
     ),
 )
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """One credential in a text: `text[start:end] == secret`."""
+
+    kind: str
+    detector: Literal["codelewm", "detect-secrets"]
+    start: int
+    end: int
+    secret: str
+    line: int  # 1-based line of `start`
 
 
 def redaction(kind: str, secret: str) -> str:
@@ -85,20 +201,93 @@ def redaction(kind: str, secret: str) -> str:
     return f"[REDACTED:{kind}:sha256={digest}:len={len(secret)}]"
 
 
-def redact(text: str) -> str:
-    """Replace every credential that SECRET_PATTERNS recognises in `text`."""
+def redact(text: str, *, filename: str | None = None) -> str:
+    """`text` with every credential `find_secrets` reports replaced by its `redaction`.
+
+    `filename` (a YAML or TOML file, say) applies detect-secrets' rules for that file type, as
+    `secret-scan` does; without it, those of a file of unknown type (code, logs, JSON)."""
+    hits = find_secrets(text, filename=filename)
+    if not hits:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for kind, start, end in _merged_spans(hits):
+        pieces += [text[done:start], redaction(kind, text[start:end])]
+        done = end
+    return "".join([*pieces, text[done:]])
+
+
+def _merged_spans(hits: Sequence[SecretHit]) -> list[tuple[str, int, int]]:
+    """Overlapping hits become one span (named for the first), so no part of either survives."""
+    spans: list[tuple[str, int, int]] = []
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if spans and hit.start < spans[-1][2]:
+            kind, start, end = spans[-1]
+            spans[-1] = (kind, start, max(end, hit.end))
+        else:
+            spans.append((hit.kind, hit.start, hit.end))
+    return spans
+
+
+def find_secrets(text: str, *, filename: str | None = None) -> list[SecretHit]:
+    """Our patterns' hits, then detect-secrets' (which may overlap them), each sorted by offset.
+
+    `filename` picks detect-secrets' per-file-type keyword rule and file filters (lock files)."""
+    lines = _LineIndex(text)
+    return pattern_hits(text, lines) + detect_secrets_hits(text, lines, filename=filename)
+
+
+def pattern_hits(text: str, lines: _LineIndex | None = None) -> list[SecretHit]:
+    """What SECRET_PATTERNS flag: each secret once, under the first (most precise) kind."""
+    lines = lines or _LineIndex(text)
+    claimed: list[tuple[int, int]] = []  # sorted and disjoint
+    hits: list[SecretHit] = []
     for pattern in SECRET_PATTERNS:
-        text = pattern.regex.sub(functools.partial(_replace, pattern=pattern), text)
-    return text
+        fresh: list[SecretHit] = []
+        i = 0
+        for match in pattern.regex.finditer(text):  # in order of offset
+            start, end = match.span(pattern.group)
+            while i < len(claimed) and claimed[i][1] <= start:
+                i += 1
+            secret = match.group(pattern.group)
+            if secret.startswith("[REDACTED:") or (i < len(claimed) and claimed[i][0] < end):
+                continue
+            fresh.append(SecretHit(pattern.kind, "codelewm", start, end, secret, lines.line(start)))
+        hits += fresh
+        claimed = sorted([*claimed, *((h.start, h.end) for h in fresh)])
+    return sorted(hits, key=lambda h: (h.start, h.kind))
 
 
-def _replace(match: re.Match[str], pattern: SecretPattern) -> str:
-    secret = match.group(pattern.group)
-    if secret.startswith("[REDACTED:"):
-        return match.group(0)
-    start, end = match.span(pattern.group)
-    whole_start = match.start(0)
-    whole = match.group(0)
-    return (
-        whole[: start - whole_start] + redaction(pattern.kind, secret) + whole[end - whole_start :]
-    )
+class _LineIndex:
+    """Line starts of a text, for offset -> line number and line -> span."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0]
+        at = text.find("\n")
+        while at != -1:
+            self.starts.append(at + 1)
+            at = text.find("\n", at + 1)
+        self.length = len(text)
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def span(self, line: int) -> tuple[int, int]:
+        start = self.starts[line - 1]
+        end = self.starts[line] - 1 if line < len(self.starts) else self.length
+        return start, end
+
+
+def detector_names() -> list[str]:
+    own = sorted({p.kind for p in SECRET_PATTERNS})
+    return own + [f"detect-secrets:{name}" for name in plugin_names()]
+
+
+def detect_secrets_hits(
+    text: str, lines: _LineIndex | None = None, *, filename: str | None = None
+) -> list[SecretHit]:
+    """What the detect-secrets plugins flag (artifacts/plugins.py), as `SecretHit`s."""
+    return [
+        SecretHit(h.kind, "detect-secrets", h.start, h.end, h.secret, h.line)
+        for h in plugin_hits(text, filename=filename)
+    ]

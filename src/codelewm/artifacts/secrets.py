@@ -1,18 +1,17 @@
-"""Secret scanning of files and artifact directories: detect-secrets plugins plus our SECRET_PATTERNS.
+"""Secret scanning of files and artifact directories with `artifacts.redact.find_secrets`.
 
 What is scanned: files given by name always; inside directories, text artifacts by suffix
 (`TEXT_SUFFIXES`, files named `.env*`), or every file with `all_files=True`. Nothing is skipped silently:
 a binary or non-UTF-8 file, a symlink (never followed), a special file, a file over `MAX_BYTES`, a file
 outside the default suffixes and a `.git` directory each appear in `not_scanned` with a reason.
 
-Detectors, chosen to flag credentials and not our own artifacts:
-- our `SECRET_PATTERNS` (artifacts/redact.py) over the whole text, so multi-line PEM keys are found and
-  `redact()` removes exactly what they flag;
-- every detect-secrets plugin except `Base64HighEntropyString` and `HexHighEntropyString` (they flag
-  every sha256 in a manifest and every base64 blob in a tokenizer) and `IPPublicDetector` (an address is
-  not a credential), with its heuristic false-positive filters; its inline allowlist (`pragma: allowlist
-  secret`) is disabled because scanned artifacts hold untrusted text that could carry one.
+Detectors (artifacts/redact.py, shared with `redact()`, so it removes whatever is flagged here):
+- our `SECRET_PATTERNS` over the whole text, so multi-line PEM keys are found;
+- every detect-secrets plugin except `EXCLUDED_PLUGINS`, line by line, with its heuristic
+  false-positive filters; its inline allowlist (`pragma: allowlist secret`) is not honoured because
+  scanned artifacts hold untrusted text that could carry one.
 A detect-secrets hit on a secret our patterns already reported, or on a redaction marker, is dropped.
+Scanning is linear in the file size (see artifacts/redact.py for how detect-secrets is kept so).
 
 Findings carry a sha256 prefix and the length, never the secret.
 """
@@ -21,42 +20,36 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.core.scan import scan_file
-from detect_secrets.settings import transient_settings
-
-from codelewm.artifacts.redact import SECRET_PATTERNS, redaction
+from codelewm.artifacts.redact import (
+    EXCLUDED_PLUGINS,
+    SecretHit,
+    detect_secrets_hits,
+    detector_names,
+    pattern_hits,
+    redaction,
+)
 from codelewm.errors import InputError
 from codelewm.records import NotScanned, SecretFinding, SecretScanReport
+
+__all__ = [
+    "EXCLUDED_PLUGINS",
+    "MAX_BYTES",
+    "TEXT_SUFFIXES",
+    "detector_names",
+    "pattern_findings",
+    "scan_paths",
+    "scan_text",
+]
 
 TEXT_SUFFIXES = frozenset(
     {".json", ".jsonl", ".yaml", ".yml", ".toml", ".md", ".txt", ".log", ".env", ".html", ".py"}
 )
 MAX_BYTES = 64 * 1024 * 1024
-EXCLUDED_PLUGINS = frozenset(
-    {"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"}
-)
-_HEURISTIC_FILTERS = (
-    "is_sequential_string",
-    "is_potential_uuid",
-    "is_likely_id_string",
-    "is_templated_secret",
-    "is_prefixed_with_dollar_sign",
-    "is_indirect_reference",
-    "is_lock_file",
-    "is_not_alphanumeric_string",
-    "is_swagger_file",
-)
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 _REDACTION_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+:sha256=[0-9a-f]{8}:len=\d+\]")
-# detect-secrets' keyword plugin can capture a piece of a marker (YAML splits `[...]`, URLs run on).
-_MARKER_PIECE = re.compile(r"REDACTED|sha256=[0-9a-f]{8}")
-_DS_LOCK = threading.Lock()  # detect-secrets keeps its settings in process-wide state
 
 
 def scan_paths(
@@ -67,20 +60,12 @@ def scan_paths(
     files = list(_collect(paths, all_files=all_files, skipped=skipped))
     findings: list[SecretFinding] = []
     scanned = 0
-    with _DS_LOCK, transient_settings(_settings()):
-        for path in files:
-            text = _read_text(path, skipped)
-            if text is None:
-                continue
-            scanned += 1
-            hits = _pattern_hits(text)
-            findings.extend(
-                _finding(str(path), _line_of(text, h.start), h.kind, "codelewm", h.secret)
-                for h in hits
-            )
-            known = _secrets_by_line(text, hits)
-            known[0] = _REDACTION_MARKER.findall(text)  # line 0: pieces that count on any line
-            findings.extend(_detect_secrets_findings(path, known))
+    for path in files:
+        text = _read_text(path, skipped)
+        if text is None:
+            continue
+        scanned += 1
+        findings.extend(scan_text(text, path=str(path)))
     findings.sort(key=lambda f: (f.path, f.line, f.kind))
     return SecretScanReport(
         paths=[str(p) for p in paths],
@@ -93,42 +78,25 @@ def scan_paths(
     )
 
 
+def scan_text(text: str, *, path: str = "<text>") -> list[SecretFinding]:
+    """Findings of both detectors in `text`; `path` also picks detect-secrets' file-type rules."""
+    hits = pattern_hits(text)
+    findings = [_finding(path, h) for h in hits]
+    known = _secrets_by_line(hits)
+    known[0] = _REDACTION_MARKER.findall(text)  # line 0: pieces that count on any line
+    seen: set[tuple[int, str, str]] = set()
+    for hit in detect_secrets_hits(text, filename=path):
+        key = (hit.line, hit.kind, hit.secret)
+        if key in seen or _already_found(hit.secret, hit.line, known):
+            continue
+        seen.add(key)
+        findings.append(_finding(path, hit))
+    return findings
+
+
 def pattern_findings(text: str, *, path: str = "<text>") -> list[SecretFinding]:
     """What SECRET_PATTERNS flag in `text`: each secret once, under the first (most precise) kind."""
-    return [
-        _finding(path, _line_of(text, hit.start), hit.kind, "codelewm", hit.secret)
-        for hit in _pattern_hits(text)
-    ]
-
-
-@dataclass(frozen=True)
-class _Hit:
-    kind: str
-    start: int
-    secret: str
-
-
-def _pattern_hits(text: str) -> list[_Hit]:
-    claimed: list[tuple[int, int]] = []
-    hits: list[_Hit] = []
-    for pattern in SECRET_PATTERNS:
-        for match in pattern.regex.finditer(text):
-            start, end = match.span(pattern.group)
-            secret = match.group(pattern.group)
-            if secret.startswith("[REDACTED:") or any(s < end and start < e for s, e in claimed):
-                continue
-            claimed.append((start, end))
-            hits.append(_Hit(pattern.kind, start, secret))
-    return sorted(hits, key=lambda h: (h.start, h.kind))
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def detector_names() -> list[str]:
-    own = sorted({p.kind for p in SECRET_PATTERNS})
-    return own + [f"detect-secrets:{name}" for name in _plugin_names()]
+    return [_finding(path, hit) for hit in pattern_hits(text)]
 
 
 def _collect(
@@ -225,70 +193,32 @@ def _read_text(path: Path, skipped: list[NotScanned]) -> str | None:
         return None
 
 
-def _detect_secrets_findings(path: Path, own: dict[int, list[str]]) -> list[SecretFinding]:
-    """detect-secrets hits not already reported; call inside `transient_settings(_settings())`."""
-    findings: list[SecretFinding] = []
-    for hit in scan_file(str(path)):
-        secret = hit.secret_value
-        secret = secret.strip() if secret else secret
-        if (
-            not secret
-            or _MARKER_PIECE.search(secret)
-            or _already_found(secret, hit.line_number, own)
-        ):
-            continue
-        findings.append(
-            _finding(str(path), hit.line_number, _slug(hit.type), "detect-secrets", secret)
-        )
-    return findings
-
-
-def _secrets_by_line(text: str, hits: list[_Hit]) -> dict[int, list[str]]:
+def _secrets_by_line(hits: list[SecretHit]) -> dict[int, list[str]]:
     """The pieces of our secrets on each line they touch (a PEM key spans many)."""
     by_line: dict[int, list[str]] = {}
     for hit in hits:
-        first = _line_of(text, hit.start)
         for offset, part in enumerate(hit.secret.split("\n")):
             if part.strip():
-                by_line.setdefault(first + offset, []).append(part.strip())
+                by_line.setdefault(hit.line + offset, []).append(part.strip())
     return by_line
 
 
 def _already_found(secret: str, line: int, own: dict[int, list[str]]) -> bool:
     """A detect-secrets hit is a duplicate when it is part of one of our secrets or of a redaction
-    marker (its YAML reader can move a block onto the key's line, and splits `[REDACTED:...]`), or
-    overlaps one of ours on the same line."""
+    marker, or overlaps one of ours on the same line."""
     if any(secret in mine for pieces in own.values() for mine in pieces):
         return True
     return any(mine in secret for mine in own.get(line, ()))
 
 
-def _settings() -> dict[str, list[dict[str, str]]]:
-    return {
-        "plugins_used": [{"name": name} for name in _plugin_names()],
-        "filters_used": [
-            {"path": f"detect_secrets.filters.heuristic.{name}"} for name in _HEURISTIC_FILTERS
-        ],
-    }
-
-
-def _plugin_names() -> list[str]:
-    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
-    return sorted(cls.__name__ for cls in classes if cls.__name__ not in EXCLUDED_PLUGINS)
-
-
-def _finding(path: str, line: int, kind: str, detector: str, secret: str) -> SecretFinding:
-    marker = redaction(kind, secret)
+def _finding(path: str, hit: SecretHit) -> SecretFinding:
+    marker = redaction(hit.kind, hit.secret)
     return SecretFinding(
         path=path,
-        line=line,
-        kind=kind,
-        detector="codelewm" if detector == "codelewm" else "detect-secrets",
+        line=hit.line,
+        kind=hit.kind,
+        detector=hit.detector,
         sha256_prefix=marker.split("sha256=")[1][:8],
-        length=len(secret),
+        length=len(hit.secret),
         redaction=marker,
     )
-
-
-def _slug(secret_type: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", secret_type.lower()).strip("_")
