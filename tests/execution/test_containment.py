@@ -1,7 +1,8 @@
 """Hostile and runaway candidates: each is contained, and the parent and later candidates are unharmed.
 
 Every run here is small (CPU limits of 1-2 s, wall limits of 1.5-5 s, at most 8 processes): the
-machine is shared. Tests of one OS layer switch the audit hook off and skip where the layer is absent.
+machine is shared. Tests of one OS layer switch the audit hook off; they skip only where this machine
+cannot have the layer, and fail where it can but the launcher lacks it (see conftest.py).
 """
 
 from __future__ import annotations
