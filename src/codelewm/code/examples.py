@@ -1,0 +1,177 @@
+"""Runnable checks mined from a docstring or an instruction: the examples it already gives.
+
+Nothing here runs code: it only turns text into checks that the sandbox can run later (opt-in
+execution, and build-time labelling of training pools). What is mined:
+
+- doctest blocks (`>>> call(...)` with the expected output below), parsed by the standard library's
+  `doctest.DocTestParser`; compared the way doctest compares (`ELLIPSIS`, `NORMALIZE_WHITESPACE`);
+- example lines `f(x) == y`, `f(x) -> y`, `f(x) => y`, `f(x) ➞ y`, `f(x) → y` (also after a bullet or
+  "Example:"), when the left side is a call of the entry point and the right side is a Python
+  literal: checked as `f(x) == y`;
+- `assert ...` lines that call the entry point (MBPP / HumanEval style).
+
+Each check is one `Example`; `check_program` renders a list of them as a test module that runs every
+example on its own and counts the (the `unittest` test kind: one test per example), so a caller gets the fraction passed,
+not only pass/fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import json
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+ExampleKind = Literal["doctest", "arrow", "assert"]
+MAX_EXAMPLES: Final = 50
+MAX_EXAMPLE_CHARS: Final = 2_000
+
+_ARROWS: Final = ("==", "->", "=>", "➞", "→")
+_LEAD = re.compile(
+    r"^\s*(?:[-*•]\s+|\d+[.)]\s+|(?:e\.g\.|for example|example\s*\d*)\s*[:,]?\s*)?", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One runnable check: `source` is Python; for a doctest, `want` is the expected output."""
+
+    kind: ExampleKind
+    source: str
+    want: str | None = None
+    line: int = 0
+
+    def describe(self) -> str:
+        shown = self.source.strip().splitlines()[0] if self.source.strip() else ""
+        return f"{shown} -> {self.want.strip()}" if self.want is not None else shown
+
+
+def mine_examples(text: str, entry_point: str | None = None) -> list[Example]:
+    """Every check `text` gives (see the module docstring), in order, at most `MAX_EXAMPLES`.
+
+    With `entry_point`, arrow and assert lines must call it; doctests are kept as written (they may
+    set up names first)."""
+    found = _doctests(text)
+    doctest_lines = {e.line for e in found}
+    for number, raw in enumerate(text.splitlines()):
+        if number in doctest_lines or raw.lstrip().startswith(("...", ">>>")):
+            continue
+        example = _assert_line(raw, entry_point, number) or _arrow_line(raw, entry_point, number)
+        if example is not None:
+            found.append(example)
+    found.sort(key=lambda e: e.line)
+    unique: dict[tuple[str, str | None], Example] = {}
+    for example in found:
+        unique.setdefault((example.source, example.want), example)
+    return list(unique.values())[:MAX_EXAMPLES]
+
+
+def _doctests(text: str) -> list[Example]:
+    try:
+        parsed = doctest.DocTestParser().get_examples(text)
+    except ValueError:  # inconsistent indentation in the docstring: no doctest to trust
+        return []
+    return [
+        Example(kind="doctest", source=e.source, want=e.want, line=e.lineno)
+        for e in parsed
+        if len(e.source) <= MAX_EXAMPLE_CHARS
+    ]
+
+
+def _calls(node: ast.expr, entry_point: str | None) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if entry_point is None or name == entry_point:
+                return True
+    return False
+
+
+def _assert_line(raw: str, entry_point: str | None, number: int) -> Example | None:
+    line = _LEAD.sub("", raw, count=1).strip()
+    if not line.startswith("assert ") or len(line) > MAX_EXAMPLE_CHARS:
+        return None
+    try:
+        tree = ast.parse(line)
+    except (SyntaxError, ValueError):
+        return None
+    node = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(node, ast.Assert) or not _calls(node.test, entry_point):
+        return None
+    return Example(kind="assert", source=ast.unparse(node), line=number)
+
+
+def _arrow_line(raw: str, entry_point: str | None, number: int) -> Example | None:
+    line = _LEAD.sub("", raw, count=1).strip().rstrip(".;,")
+    if not line or len(line) > MAX_EXAMPLE_CHARS or "(" not in line:
+        return None
+    for arrow in _ARROWS:
+        position = line.find(arrow)
+        while position > 0:
+            left, right = line[:position].strip(), line[position + len(arrow) :].strip()
+            example = _checked(left, right, entry_point, number)
+            if example is not None:
+                return example
+            position = line.find(arrow, position + 1)
+    return None
+
+
+def _checked(left: str, right: str, entry_point: str | None, number: int) -> Example | None:
+    try:
+        call = ast.parse(left, mode="eval").body
+        expected = ast.parse(right, mode="eval").body
+        ast.literal_eval(expected)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(call, ast.Call) or not _calls(call, entry_point):
+        return None
+    source = f"assert {ast.unparse(call)} == {ast.unparse(expected)}"
+    return Example(kind="arrow", source=source, line=number)
+
+
+def check_program(examples: list[Example]) -> str:
+    """A `unittest`-kind test module with one test per example, run in the candidate's namespace:
+    the sandbox's `tests_run` / `failures` / `errors` then say how many examples passed, and an
+    example that raises fails only itself."""
+    payload = json.dumps([[e.kind, e.source, e.want] for e in examples])
+    return f"""
+import doctest as _doctest, json as _json, unittest as _unittest
+
+_NAMESPACE = globals()
+
+
+def _example_test(kind, source, want):
+    def test(self):
+        if kind == "doctest":
+            test = _doctest.DocTest(
+                [_doctest.Example(source, want)], dict(_NAMESPACE), "example", None, 0, None
+            )
+            runner = _doctest.DocTestRunner(
+                optionflags=_doctest.ELLIPSIS | _doctest.NORMALIZE_WHITESPACE, verbose=False
+            )
+            runner.run(test, out=lambda text: None)
+            self.assertEqual(runner.failures, 0, source)
+        else:
+            exec(compile(source, "<example>", "exec"), dict(_NAMESPACE))
+    return test
+
+
+class CodelewmExamples(_unittest.TestCase):
+    pass
+
+
+for _index, (_kind, _source, _want) in enumerate(_json.loads({payload!r})):
+    setattr(CodelewmExamples, f"test_example_{{_index:03d}}", _example_test(_kind, _source, _want))
+"""
+
+
+def passed_fraction(
+    tests_run: int | None, failures: int | None, errors: int | None
+) -> float | None:
+    """The fraction of examples a `check_program` run passed (None when it ran none)."""
+    if not tests_run:
+        return None
+    return max(0, tests_run - (failures or 0) - (errors or 0)) / tests_run
