@@ -87,16 +87,16 @@ PLANTS: dict[str, tuple[str, str]] = {
     "authorization_header": ("Authorization", _j("Bea", "rer ", "q7Lm2Xv9Rt4Wz8Kp3Nd6")),
     "bearer_token": ("value", _j("Bea", "rer ", "Hs5Jd8Qw2Ez7Rn4Tb1Ym6Uk")),
     "basic_credentials": ("value", _j("Bas", "ic ", "dXNlcjpodW50", "ZXIy")),
-    "url_password": ("value", _j("postgres://bob:", "Tr0ub4dor3xQ", "@db.internal:5432/app")),
+    "url_credentials": ("value", _j("postgres://bob:", "Tr0ub4dor3xQ", "@db.internal:5432/app")),
     "assigned_secret": ("api_key", _j("Zq8xW2vB", "7nM4kL1p")),
 }
 
 
 def secret_of(kind: str) -> str:
-    """The part of the plant that is the credential itself (a URL's password, not the URL)."""
+    """The part of the plant that is the credential itself (a URL's user:password, not the URL)."""
     value = PLANTS[kind][1]
-    if kind == "url_password":
-        return value.split(":")[2].split("@")[0]
+    if kind == "url_credentials":
+        return value.split("//")[1].split("@")[0]
     if kind in _AFTER_SCHEME:
         return value.split(" ", 1)[1]
     return value

@@ -158,11 +158,8 @@ def _piece_values(
 
 
 def _filtered(secret: str, line: str, plugin: _Plugin) -> bool:
-    given: dict[str, Any] = {"secret": secret, "line": line, "plugin": plugin.detector}
-    return any(
-        required <= given.keys() and fn(**{k: v for k, v in given.items() if k in params})
-        for fn, params, required in _secret_filters()
-    )  # a filter needing an argument we lack is skipped, as detect-secrets does
+    given = {"secret": secret, "line": line, "plugin": plugin.detector}
+    return any(fn(**{name: given[name] for name in names}) for fn, names in _secret_filters())
 
 
 class _Spans:
@@ -301,9 +298,13 @@ def _file_filters() -> tuple[Callable[[str], bool], ...]:
     return tuple(getattr(heuristic, name) for name in HEURISTIC_FILTERS if name in _FILE_FILTERS)
 
 
+_FILTER_ARGUMENTS = frozenset({"secret", "line", "plugin"})
+
+
 @functools.cache
-def _secret_filters() -> tuple[tuple[Callable[..., bool], frozenset[str], frozenset[str]], ...]:
-    """The other filters, each with its parameter names and the required ones."""
+def _secret_filters() -> tuple[tuple[Callable[..., bool], tuple[str, ...]], ...]:
+    """The other filters, each with the arguments to give it; one needing an argument we lack
+    (`context`) is left out, as detect-secrets skips it."""
     from detect_secrets.filters import heuristic
 
     filters = []
@@ -313,7 +314,8 @@ def _secret_filters() -> tuple[tuple[Callable[..., bool], frozenset[str], frozen
         fn = _is_indirect_reference if name == "is_indirect_reference" else getattr(heuristic, name)
         params = inspect.signature(fn).parameters
         required = {k for k, p in params.items() if p.default is inspect.Parameter.empty}
-        filters.append((fn, frozenset(params), frozenset(required)))
+        if required <= _FILTER_ARGUMENTS:
+            filters.append((fn, tuple(k for k in params if k in _FILTER_ARGUMENTS)))
     return tuple(filters)
 
 

@@ -160,8 +160,12 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
         group=1,
         check=_is_basic_credential,
     ),
-    # The password of `scheme://user:password@host` (it may itself hold `:`), however short.
-    _p("url_password", r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+:([^\s/@\"'<>]+)@", group=1),
+    # The `user:password` of `scheme://user:password@host` (the password may hold `:`), however short.
+    _p(
+        "url_credentials",
+        r"(?i)\b[a-z][a-z0-9+.\-]*://([^\s:/@\"'<>]+:[^\s/@\"'<>]+)@",
+        group=1,
+    ),
     # Quoted values (code, JSON, TOML, YAML; also quotes escaped inside a JSON string).
     # Templates (`${X}`, `<X>`, `{x}`, `%s`) are not secrets.
     _p(
