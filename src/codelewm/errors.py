@@ -161,3 +161,12 @@ class InterruptedByUser(CodeLeWMError):
     default_remediation = (
         "Run the command again; finished artifacts are kept, partial ones removed."
     )
+
+
+class DeadlineExceeded(CodeLeWMError):
+    """Work ran past the deadline its caller set (`scoring.deadline`): it stopped between two steps.
+
+    The HTTP server answers it 504; nothing else sets a deadline."""
+
+    exit_code = ExitCode.INTERNAL
+    default_remediation = "Send fewer or smaller candidates, or allow more time (serve --timeout)."

@@ -22,8 +22,8 @@ from codelewm.server import ServerLimits, create_app
 LIMITS = ServerLimits(
     max_body_bytes=64 * 1024,
     max_candidates=8,
-    max_candidate_bytes=8 * 1024,
-    max_before_bytes=8 * 1024,
+    max_candidate_chars=8 * 1024,
+    max_before_chars=8 * 1024,
 )
 
 

@@ -37,6 +37,7 @@ from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import WorldModel
 from codelewm.scoring.calibrator import Calibrator
 from codelewm.scoring.checkpoint import load_checkpoint
+from codelewm.scoring.deadline import check_deadline
 from codelewm.scoring.features import before_input, candidate_input, stack_actions, stack_sequences
 from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query
 from codelewm.scoring.tokenizer import CodeTokenizer
@@ -127,10 +128,11 @@ class WorldModelScorer:
 
         def candidate_seqs(miss: list[int]) -> list[EditSequence]:
             ids = self.tokenizer.encode_batch([pairs[i][1] for i in miss])
-            return [
-                candidate_input(befores[pairs[i][0]], cand_ids, cfg, self.tokenizer)
-                for i, cand_ids in zip(miss, ids, strict=True)
-            ]
+            seqs = []
+            for i, cand_ids in zip(miss, ids, strict=True):
+                check_deadline()  # the alignment grows with before x candidate length
+                seqs.append(candidate_input(befores[pairs[i][0]], cand_ids, cfg, self.tokenizer))
+            return seqs
 
         z_unique_c = self._cached(cand_keys, candidate_seqs)  # (C, d)
         rows = [cand_slot[(before_slot[q.before], code)] for q in queries for code in q.candidates]
@@ -212,6 +214,7 @@ class WorldModelScorer:
         cfg = self.model.cfg
         outs = []
         for start in range(0, len(seqs), self.batch_size):
+            check_deadline()
             chunk = seqs[start : start + self.batch_size]
             ids, tags, changed = stack_sequences(chunk, cfg.max_len)
             outs.append(

@@ -4,27 +4,26 @@
     POST /v1/rerank        RerankRequest       -> codelewm.rerank.v1 (all candidates in one model call)
     POST /v1/index/query   IndexQueryRequest   -> codelewm.index_query.v1 (404 without an index)
     GET  /healthz                              -> {"status": "ok", ...}
-    GET  /v1/model                             -> codelewm.model_info.v1
+    GET  /v1/model                             -> codelewm.model_info.v1 (with the limits in force)
     GET  /openapi.json                         -> the OpenAPI schema (committed as docs/openapi.json)
 
 Every error is a `codelewm.error.v1` body: 400 malformed JSON or a refused input, 404 unknown route or
-no index, 405 wrong method, 413 body / before / candidate too large (the body limit is enforced before
-the body is parsed), 422 a body that does not validate or too many candidates, 503 too many requests
-waiting, 504 scoring took longer than the request timeout, 500 anything else. Nothing is executed:
-the server has no `--tests` path.
+no index, 405 wrong method, 408 a body that did not arrive within `body_timeout_s` (the connection is
+closed), 413 body / before / instruction / a candidate / the whole request over a character or token
+limit (the message names the limit; the body limit is enforced before the body is parsed), 422 a
+body that does not validate (text that is not valid Unicode included) or too many candidates, 503
+too many requests waiting, 504 scoring took longer than the request timeout, 500 anything else.
+Nothing is executed: the server has no `--tests` path.
 
-Concurrency: scoring runs on a pool of `max_concurrency` threads behind a semaphore; at most
-`max_queue` requests wait for a slot. A request that times out gets its 504 at once, but its thread
-runs to completion and holds its slot until then, so the bound on concurrent scoring always holds.
+Concurrency, the slot kept for light requests and the deadline that stops timed-out work:
+`server/pool.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,12 +32,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codelewm import __version__
 from codelewm.artifacts.redact import redact
-from codelewm.errors import CheckpointError, CodeLeWMError, ExitCode
+from codelewm.errors import CheckpointError, CodeLeWMError, DeadlineExceeded, ExitCode
 from codelewm.records import ErrorRecord, IndexQueryRecord, RerankRecord, ScoreRecord
 from codelewm.scoring.index import TransitionIndex, query_index
 from codelewm.scoring.reranker import Reranker
 from codelewm.scoring.world_model import WorldModelScorer
-from codelewm.server.limits import BodyLimit, Refused, check_query
+from codelewm.server.limits import BodyLimit, Refused, TokenBudget, check_query
+from codelewm.server.pool import ScoringPool
 from codelewm.server.schemas import (
     CandidateIn,
     Health,
@@ -49,66 +49,20 @@ from codelewm.server.schemas import (
     ServerLimits,
 )
 
-T = TypeVar("T")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorRecord, "description": text}
     for code, text in {
         400: "malformed JSON or refused input",
-        413: "body, before or a candidate over the size limits",
-        422: "body does not validate, or too many candidates",
+        408: "the body did not arrive within body_timeout_s",
+        413: "body, before, instruction, a candidate or the request over a character or token "
+        "limit (GET /v1/model lists them)",
+        422: "body does not validate (text that is not valid Unicode too), or too many candidates",
         503: "too many requests waiting",
         504: "scoring took longer than the request timeout",
         500: "internal error",
     }.items()
 }
 _STATUS_OF_EXIT = {ExitCode.BAD_INPUT: 400, ExitCode.PARSE_FAILURE: 422}
-
-
-class ScoringPool:
-    """Runs blocking scoring calls on bounded threads with a queue limit and a per-request timeout."""
-
-    def __init__(self, limits: ServerLimits) -> None:
-        self.limits = limits
-        self.semaphore = asyncio.Semaphore(limits.max_concurrency)
-        self.executor = ThreadPoolExecutor(
-            max_workers=limits.max_concurrency, thread_name_prefix="codelewm-score"
-        )
-        self.waiting = 0
-
-    async def run(self, fn: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.request_timeout_s
-        if self.semaphore.locked() and self.waiting >= self.limits.max_queue:
-            raise Refused(503, "ServerBusy", f"{self.waiting} requests are already waiting")
-        self.waiting += 1
-        acquire = asyncio.ensure_future(self.semaphore.acquire())
-        try:
-            done, _ = await asyncio.wait({acquire}, timeout=self.limits.request_timeout_s)
-        finally:
-            self.waiting -= 1
-        if not done:
-            # a task that won the slot just now cannot be cancelled: give its slot back
-            if not acquire.cancel():
-                self.semaphore.release()
-            raise _timeout(self.limits, "waiting for a free slot")
-        future = loop.run_in_executor(self.executor, fn)
-        future.add_done_callback(lambda _: self.semaphore.release())
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0))
-        except TimeoutError:
-            raise _timeout(self.limits, "scoring") from None
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _timeout(limits: ServerLimits, during: str) -> Refused:
-    return Refused(
-        504,
-        "Timeout",
-        f"the request took longer than {limits.request_timeout_s:g} s ({during})",
-        "Send fewer or smaller candidates, or raise --timeout.",
-    )
 
 
 def create_app(
@@ -118,14 +72,18 @@ def create_app(
     limits: ServerLimits | None = None,
 ) -> FastAPI:
     """The FastAPI app over an already loaded `reranker` (and optional index)."""
+    scorer = reranker.scorer
+    tokenizer = scorer.tokenizer if isinstance(scorer, WorldModelScorer) else None
     limits = limits or ServerLimits()
+    if isinstance(scorer, WorldModelScorer):
+        limits = limits.for_model(scorer.model.cfg.max_len)
     if index is not None and index.checkpoint_id != reranker.checkpoint_id:
         raise CheckpointError(
             f"index {index.index_id} was built with checkpoint {index.checkpoint_id}, "
             f"the server runs {reranker.checkpoint_id}: latents are not comparable",
             remediation="Serve the index's checkpoint, or rebuild the index with this one.",
         )
-    pool = ScoringPool(limits)
+    pool = ScoringPool(limits, TokenBudget(limits, tokenizer))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -139,7 +97,7 @@ def create_app(
         lifespan=lifespan,
         responses=_ERRORS,
     )
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     _add_error_handlers(app)
     _add_routes(app, reranker, index, limits, pool)
     return app
@@ -171,7 +129,7 @@ def _add_routes(
     @app.post("/v1/score", response_model=ScoreRecord)
     async def score(body: ScoreRequest) -> ScoreRecord:
         texts, ids = _candidates([body.candidate])
-        check_query(limits, body.before, texts)
+        chars = check_query(limits, body.before, body.instruction, texts)
         return await pool.run(
             lambda: reranker.score(
                 body.before,
@@ -179,17 +137,23 @@ def _add_routes(
                 texts[0],
                 candidate_id=ids[0],
                 before_path=body.before_path,
-            )
+            ),
+            before=body.before,
+            candidates=texts,
+            chars=chars,
         )
 
     @app.post("/v1/rerank", response_model=RerankRecord)
     async def rerank(body: RerankRequest) -> RerankRecord:
         texts, ids = _candidates(body.candidates)
-        check_query(limits, body.before, texts)
+        chars = check_query(limits, body.before, body.instruction, texts)
         record = await pool.run(
             lambda: reranker.rerank(
                 body.before, body.instruction, texts, ids=ids, before_path=body.before_path
-            )
+            ),
+            before=body.before,
+            candidates=texts,
+            chars=chars,
         )
         if body.top is not None:
             record = record.model_copy(update={"results": record.results[: body.top]})
@@ -201,7 +165,8 @@ def _add_routes(
             raise Refused(
                 404, "NoIndex", "this server has no index", "Start it with `--index DIR`."
             )
-        check_query(limits, body.before, [body.candidate] if body.candidate else [])
+        texts = [body.candidate] if body.candidate else []
+        chars = check_query(limits, body.before, body.instruction, texts)
         scorer = reranker.scorer
         if not isinstance(scorer, WorldModelScorer):
             raise Refused(500, "NoIndex", "the loaded scorer cannot embed index queries")
@@ -213,7 +178,10 @@ def _add_routes(
                 instruction=body.instruction,
                 candidate=body.candidate,
                 k=body.k,
-            )
+            ),
+            before=body.before,
+            candidates=texts,
+            chars=chars,
         )
 
 
@@ -250,7 +218,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CodeLeWMError)
     async def library_error(_: Request, exc: CodeLeWMError) -> JSONResponse:
-        status = _STATUS_OF_EXIT.get(exc.exit_code, 500)
+        status = (
+            504 if isinstance(exc, DeadlineExceeded) else _STATUS_OF_EXIT.get(exc.exit_code, 500)
+        )
         record = ErrorRecord(
             error_type=exc.error_type,
             message=redact(exc.message),

@@ -6,13 +6,36 @@ Responses reuse the records (`codelewm.score.v1`, `codelewm.rerank.v1`, `codelew
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from codelewm.scoring.inputs import lone_surrogate
+
+
+def _valid_unicode(value: str) -> str:
+    position = lone_surrogate(value)
+    if position is not None:
+        raise ValueError(f"not valid Unicode: a lone surrogate at character {position}")
+    return value
+
+
+# A JSON string may escape a lone surrogate ("\ud800"): it parses, but it is not text (the tokenizer
+# and the response encoder refuse it), so every field that is not candidate code refuses it with 422.
+# Candidate code keeps it: the candidate is kept and refused (not valid UTF-8), as a file would be.
+Text = Annotated[str, AfterValidator(_valid_unicode)]
 
 
 class ServerLimits(BaseModel):
-    """What one request may ask for; over a limit the request is refused before any scoring."""
+    """What one request may ask for; over a limit the request is refused before any scoring.
+
+    Sizes are characters of the JSON strings as sent (a diff is counted as sent; its after-state
+    differs from the before by at most the diff). Token limits are counted with the served model's
+    tokenizer; None = derived from the checkpoint when the app is created (GET /v1/model shows the
+    values in force). The model itself reads only `max_len` tokens of the before and a `max_len`
+    window of each candidate, but aligning a candidate against the before and the static checks read
+    the whole text, and the alignment's cost grows with before tokens x candidate tokens.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -20,19 +43,57 @@ class ServerLimits(BaseModel):
         default=4 * 1024 * 1024, ge=1024, description="413 before the body is parsed"
     )
     max_candidates: int = Field(default=64, ge=1, description="422 above this many candidates")
-    max_candidate_bytes: int = Field(
-        default=256 * 1024, ge=64, description="413 when one candidate is larger (UTF-8)"
+    max_candidate_chars: int = Field(
+        default=65_536, ge=64, description="413 when one candidate (code or diff) is longer"
     )
-    max_before_bytes: int = Field(default=512 * 1024, ge=64, description="413 for a larger before")
+    max_before_chars: int = Field(default=65_536, ge=64, description="413 for a longer before")
+    max_instruction_chars: int = Field(
+        default=4096, ge=16, description="413 for a longer instruction (the model reads 48 tokens)"
+    )
+    max_request_chars: int = Field(
+        default=262_144, ge=64, description="413 when before + instruction + candidates are longer"
+    )
+    max_text_tokens: int | None = Field(
+        default=None,
+        ge=16,
+        description="413 when the before or one candidate is more tokens; "
+        "None = min(8192, 64 x the model's max_len)",
+    )
+    max_request_tokens: int | None = Field(
+        default=None,
+        ge=16,
+        description="413 when before + candidates are more tokens; None = 8 x max_text_tokens",
+    )
+    light_request_chars: int = Field(
+        default=65_536,
+        ge=0,
+        description="a request this short whose before tokens x candidate tokens is at most "
+        "light_request_cost is light: one scoring slot is kept for light requests",
+    )
+    light_request_cost: int = Field(default=1 << 25, ge=0, description="see light_request_chars")
     request_timeout_s: float = Field(
-        default=30.0, gt=0, description="504 when scoring takes longer (queueing included)"
+        default=30.0,
+        gt=0,
+        description="504 when scoring takes longer (queueing included); the work stops too",
+    )
+    body_timeout_s: float = Field(
+        default=10.0, gt=0, description="408 and the connection closed when the body is slower"
     )
     max_concurrency: int = Field(
-        default=2, ge=1, description="requests scored at the same time (threads)"
+        default=2,
+        ge=1,
+        description="requests scored at the same time (threads); heavy requests get at most "
+        "max_concurrency - 1 of them when it is 2 or more",
     )
     max_queue: int = Field(
         default=16, ge=0, description="requests waiting for a slot; 503 beyond this"
     )
+
+    def for_model(self, max_len: int) -> ServerLimits:
+        """These limits with the token limits left at None derived from the model's `max_len`."""
+        text = self.max_text_tokens or min(8192, 64 * max_len)
+        request = self.max_request_tokens or 8 * text
+        return self.model_copy(update={"max_text_tokens": text, "max_request_tokens": request})
 
 
 class CandidateIn(BaseModel):
@@ -40,16 +101,16 @@ class CandidateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    candidate_id: str | None = Field(default=None, min_length=1, max_length=200)
+    candidate_id: Text | None = Field(default=None, min_length=1, max_length=200)
     code: str = Field(description="full candidate code, or a unified diff against `before`")
 
 
 class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    before: str = Field(description="the code the candidates edit")
-    instruction: str | None = Field(description="null = no instruction (the null action)")
-    before_path: str | None = Field(
+    before: Text = Field(description="the code the candidates edit")
+    instruction: Text | None = Field(description="null = no instruction (the null action)")
+    before_path: Text | None = Field(
         default=None,
         max_length=4096,
         description="the before's file name; when given, diffs must name this file",
@@ -72,7 +133,7 @@ class RerankRequest(_Query):
 class IndexQueryRequest(_Query):
     """`POST /v1/index/query`: past edits like the predicted (or the given candidate's) edit."""
 
-    candidate: str | None = None
+    candidate: Text | None = None
     k: int = Field(default=5, ge=1, le=100)
 
 
