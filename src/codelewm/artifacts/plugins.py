@@ -88,9 +88,12 @@ def plugin_hits(text: str, *, filename: str | None = None) -> list[PluginHit]:
     if filename is not None and any(fn(filename) for fn in _file_filters()):
         return []
     file_type = _file_type(filename)
+    anything = _any_gate(file_type)
+    if anything is not None and anything.search(text) is None:  # one pass, the common case
+        return []
     gates = {p: _Spans(_gate(p, file_type), text) for p in _plugins()}
     keywords = _Spans(_keywords(), text)
-    lines = _Lines(text)
+    lines = LineIndex(text)
     by_line: dict[int, set[_Plugin]] = {}
     for plugin, spans in gates.items():
         for n in spans.lines(lines):
@@ -174,12 +177,14 @@ class _Spans:
         """How many spans intersect [a, b)."""
         return max(0, bisect.bisect_left(self.starts, b) - bisect.bisect_right(self.ends, a))
 
-    def lines(self, lines: _Lines) -> Iterator[int]:
+    def lines(self, lines: LineIndex) -> Iterator[int]:
         for start, end in zip(self.starts, self.ends, strict=True):
             yield from range(lines.line(start), lines.line(max(start, end - 1)) + 1)
 
 
-class _Lines:
+class LineIndex:
+    """Where each line of a text starts: offset -> 1-based line, and line -> (start, end)."""
+
     def __init__(self, text: str) -> None:
         self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
         self.length = len(text)
@@ -227,6 +232,16 @@ def _gate(plugin: _Plugin, file_type: Any) -> Any | None:
     if plugin.is_keyword:
         return _keyword_gate(file_type)
     return _plugin_gate(plugin.name)
+
+
+@functools.cache
+def _any_gate(file_type: Any) -> Any | None:
+    """Whether any plugin can match at all; None when one has no RE2 form."""
+    gates = [_gate(p, file_type) for p in _plugins()]
+    patterns = [gate.pattern for gate in gates if gate is not None]
+    if len(patterns) < len(gates):
+        return None
+    return re2.compile("|".join(f"(?:{pattern})" for pattern in patterns), _RE2_OPTIONS)
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 import re2
 
-from codelewm.artifacts.plugins import EXCLUDED_PLUGINS, plugin_hits, plugin_names
+from codelewm.artifacts.plugins import EXCLUDED_PLUGINS, LineIndex, plugin_hits, plugin_names
 
 __all__ = [
     "EXCLUDED_PLUGINS",
@@ -73,6 +73,10 @@ class LinearRegex:
 _RE2_OPTIONS: Any = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a pattern RE2 rejects raises re2.error; no stderr noise
 _RE2_OPTIONS.max_mem = 64 << 20  # room for the DFA of the bounded repeats below
+_ANY_OPTIONS: Any = re2.Options()  # for "does anything match at all": no groups needed
+_ANY_OPTIONS.log_errors = False
+_ANY_OPTIONS.max_mem = 64 << 20
+_ANY_OPTIONS.never_capture = True
 
 
 @dataclass(frozen=True)
@@ -237,13 +241,14 @@ def find_secrets(text: str, *, filename: str | None = None) -> list[SecretHit]:
     """Our patterns' hits, then detect-secrets' (which may overlap them), each sorted by offset.
 
     `filename` picks detect-secrets' per-file-type keyword rule and file filters (lock files)."""
-    lines = _LineIndex(text)
-    return pattern_hits(text, lines) + detect_secrets_hits(text, lines, filename=filename)
+    return pattern_hits(text) + detect_secrets_hits(text, filename=filename)
 
 
-def pattern_hits(text: str, lines: _LineIndex | None = None) -> list[SecretHit]:
+def pattern_hits(text: str) -> list[SecretHit]:
     """What SECRET_PATTERNS flag: each secret once, under the first (most precise) kind."""
-    lines = lines or _LineIndex(text)
+    if _any_pattern().search(text) is None:  # one pass, the common case for short strings
+        return []
+    lines = LineIndex(text)
     claimed: list[tuple[int, int]] = []  # sorted and disjoint
     hits: list[SecretHit] = []
     for pattern in SECRET_PATTERNS:
@@ -262,24 +267,9 @@ def pattern_hits(text: str, lines: _LineIndex | None = None) -> list[SecretHit]:
     return sorted(hits, key=lambda h: (h.start, h.kind))
 
 
-class _LineIndex:
-    """Line starts of a text, for offset -> line number and line -> span."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0]
-        at = text.find("\n")
-        while at != -1:
-            self.starts.append(at + 1)
-            at = text.find("\n", at + 1)
-        self.length = len(text)
-
-    def line(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
-
-    def span(self, line: int) -> tuple[int, int]:
-        start = self.starts[line - 1]
-        end = self.starts[line] - 1 if line < len(self.starts) else self.length
-        return start, end
+@functools.cache
+def _any_pattern() -> Any:
+    return re2.compile("|".join(f"(?:{p.regex.pattern})" for p in SECRET_PATTERNS), _ANY_OPTIONS)
 
 
 def detector_names() -> list[str]:
@@ -287,9 +277,7 @@ def detector_names() -> list[str]:
     return own + [f"detect-secrets:{name}" for name in plugin_names()]
 
 
-def detect_secrets_hits(
-    text: str, lines: _LineIndex | None = None, *, filename: str | None = None
-) -> list[SecretHit]:
+def detect_secrets_hits(text: str, *, filename: str | None = None) -> list[SecretHit]:
     """What the detect-secrets plugins flag (artifacts/plugins.py), as `SecretHit`s."""
     return [
         SecretHit(h.kind, "detect-secrets", h.start, h.end, h.secret, h.line)

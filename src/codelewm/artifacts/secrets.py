@@ -11,7 +11,7 @@ Detectors (artifacts/redact.py, shared with `redact()`, so it removes whatever i
   false-positive filters; its inline allowlist (`pragma: allowlist secret`) is not honoured because
   scanned artifacts hold untrusted text that could carry one.
 A detect-secrets hit on a secret our patterns already reported, or on a redaction marker, is dropped.
-Scanning is linear in the file size (see artifacts/redact.py for how detect-secrets is kept so).
+Scanning is linear in the file size (artifacts/plugins.py says how detect-secrets is kept so).
 
 Findings carry a sha256 prefix and the length, never the secret.
 """
