@@ -2,7 +2,7 @@
 
 `Reranker.rerank` / `score` / `rerank_files` call these first, so a wrong type or text that is not
 valid Unicode is refused with a message that names the argument, instead of an `AttributeError` or a
-`TypeError` from deep inside the tokenizer. Limits (documented in docs/USAGE.md and the README):
+`TypeError` from deep inside the tokenizer. The API's limits (this docstring is their reference):
 
     before        str, valid Unicode (no lone surrogates), at most MAX_BEFORE_BYTES in UTF-8
                   (the limit of a before file; the work of every candidate grows with the before)
