@@ -134,7 +134,7 @@ def test_digests_and_checkpoint_facts(reranker: Reranker, tiny_checkpoint: Path)
 def test_score_one_candidate(reranker: Reranker) -> None:
     record = reranker.score(BEFORE, INSTRUCTION, GOOD_PATCH, candidate_id="fix")
     assert record.candidate_id == "fix" and record.rank == 1
-    assert record.after_code == GOOD and record.consensus == 0.0
+    assert record.after_code == GOOD and record.consensus is None  # n/a for one candidate
     assert "the checkpoint has no calibrator: final_score = -energy" in record.warnings
 
 
