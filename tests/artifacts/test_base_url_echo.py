@@ -50,7 +50,9 @@ def test_refused_debug_run_does_not_echo_the_url_credentials(live: None, tmp_pat
         assert _leaks(result.output) == []
 
 
-def test_provider_errors_do_not_echo_the_url_credentials(live: None, tmp_path: Path) -> None:
+def test_credentials_in_the_base_url_are_refused_unechoed(live: None, tmp_path: Path) -> None:
+    """httpx would send them as a Basic header in place of the key's Bearer header: refused,
+    before any request, naming the host only."""
     echo = json.dumps({"error": {"message": "denied", "authorization": f"Basic {BASIC}"}})
     with fake.FakeServer([fake.Reply(status=401, body=echo.encode())]) as server:
         url = server.base_url.replace("http://", f"http://{USER}:{PASSWORD}@")
@@ -73,8 +75,9 @@ def test_provider_errors_do_not_echo_the_url_credentials(live: None, tmp_path: P
                 "--json",
             ],
         )
-    assert result.exit_code == 3, result.output
-    assert "denied" in result.output  # the server's answer is shown ...
-    assert _leaks(result.output) == []  # ... without the credentials it repeated
+    assert result.exit_code == 2, result.output
+    assert "carries credentials" in result.output and "127.0.0.1" in result.output
+    assert _leaks(result.output) == []
+    assert server.seen == []  # nothing was sent
     out = tmp_path / "p"
     assert not out.exists() or _leaks(_files_text(out)) == []

@@ -88,6 +88,14 @@ class ProviderConfig(_Settings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None:
+            # httpx would turn them into a Basic header that replaces the key's Bearer header;
+            # the message names the host only, never the credentials
+            raise ValueError(
+                f"the base URL for {parts.hostname} carries credentials (user:password@): remove "
+                "them; the API key goes in an environment variable (--api-key-env)"
+            )
         return value.rstrip("/")
 
     @field_validator("proxy")
