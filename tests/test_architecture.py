@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "codelewm"
 
-# Areas each area may import (besides itself and the shared root modules errors/records).
+# Areas each area may import (besides itself and the shared root modules errors/records/extras).
 ALLOWED: dict[str, set[str]] = {
     "code": set(),
     "artifacts": set(),
@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
         "artifacts",
     },
 }
-ROOT_MODULES = {"errors", "records", "__init__", "defaults"}
+ROOT_MODULES = {"errors", "records", "extras", "__init__", "defaults"}
 IO_MODULES = {"pathlib", "os", "shutil", "subprocess", "socket", "json", "io", "tempfile"}
 
 
