@@ -242,6 +242,19 @@ def markdown(results: dict[str, Any], facts: dict[str, str], command: str) -> st
     return "\n".join(lines)
 
 
+#: sections of SPEED.md that other benchmarks write (load_server.py --mixed): kept on --write
+KEPT_HEADINGS = ("## Server under load",)
+
+
+def kept_sections(path: Path) -> str:
+    """The sections of an existing SPEED.md that this benchmark does not write, as they are."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    starts = [text.find(h) for h in KEPT_HEADINGS if h in text]
+    return "\n" + text[min(starts) :] if starts else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped model")
@@ -282,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         text = markdown(results, facts, " ".join(shown))
         if args.note:
             text += f"\n{args.note}\n"
+        text += kept_sections(args.write)
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(text, encoding="utf-8")
     return 0

@@ -77,8 +77,10 @@ def run_one(name: str, config_text: str, out: Path, dataset: str) -> dict[str, A
     run_dir = out / name
     config = out / f"{name}.toml"
     config.write_text(config_text, encoding="utf-8")
+    # a directory without a result in ablations.json is an interrupted run: resume it
+    resume = ["--resume"] if run_dir.exists() else []
     trained = subprocess.run(
-        [cli(), "train", "--config", str(config), "--out", str(run_dir), "--json"],
+        [cli(), "train", "--config", str(config), "--out", str(run_dir), *resume, "--json"],
         check=True,
         capture_output=True,
         text=True,
