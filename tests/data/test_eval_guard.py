@@ -65,3 +65,27 @@ def test_eval_paths() -> None:
     assert is_eval_path("pkg/DataFrameBench/data.py")
     assert not is_eval_path("pkg/evaluation.py")
     assert not is_eval_path("humane/val.py")
+
+
+POOLS = Path(__file__).resolve().parents[2] / "data" / "eval" / "mbpp_llm_pools.v1.jsonl"
+
+
+def test_the_shipped_llm_pools_are_guarded_by_hash_and_path(tmp_path: Path) -> None:
+    """Every before and candidate of the evaluation-only pool file is caught by the guard, and
+    the shipped hash file is exactly what `write_pool_hashes` makes of the file (no drift)."""
+    import json
+
+    from codelewm.data.eval_guard import MBPP_POOL_HASHES_FILE, write_pool_hashes
+
+    assert is_eval_path(str(POOLS.relative_to(POOLS.parents[2])))
+    pools = [json.loads(line) for line in POOLS.read_text(encoding="utf-8").splitlines()]
+    codes = [p["before"] for p in pools] + [c["code"] for p in pools for c in p["candidates"]]
+    assert len(codes) == 397 + 3529
+    caught = sum(is_eval_code(code) for code in codes)
+    assert caught == len(codes)
+    fresh = tmp_path / "hashes.txt"
+    write_pool_hashes(POOLS, fresh)
+    shipped = (
+        Path(__file__).resolve().parents[2] / "src" / "codelewm" / "data" / MBPP_POOL_HASHES_FILE
+    )
+    assert fresh.read_text() == shipped.read_text()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
@@ -74,3 +75,13 @@ def test_cli_labels_an_external_file_in_the_sandbox(tmp_path: Path) -> None:
     (pool,) = read_pool_file(out)
     assert [c.passed for c in pool.candidates] == [True, False, False]
     assert json.loads(result.stdout)["stats"]["sandbox_runs"] == 2
+
+
+def test_a_missing_devset_file_says_where_the_pools_ship(tmp_path: Path) -> None:
+    from codelewm.errors import SourceUnavailableError
+    from codelewm.eval.pack_build import DEVSET_FILE, devset_pools
+
+    with pytest.raises(SourceUnavailableError) as caught:
+        devset_pools(tmp_path / "missing.jsonl")
+    assert str(DEVSET_FILE) in caught.value.remediation
+    assert "downstream-pack" not in caught.value.remediation  # not the command that was just run
