@@ -93,6 +93,13 @@ def summary(vm: ViewModel) -> Text:
         text.append(f"\nCode was EXECUTED against tests (isolation: {layers}).", style="yellow")
     else:
         text.append("\nNo code was executed: scores are static.", style="dim")
+    rec = vm.recommendation
+    if rec is not None:
+        text.append("\nrecommended: ", style="bold")
+        text.append(rec.candidate_id or "none", style="bold green" if rec.candidate_id else "red")
+        text.append(f" — {rec.reason}")
+    if vm.trust is not None:
+        text.append(f"\ntrust: {vm.trust.statement}", style="yellow")
     for warning in vm.warnings:
         text.append(f"\nwarning: {warning}", style="yellow")
     return text
