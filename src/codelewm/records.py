@@ -148,6 +148,14 @@ class ExecutionSummary(Record):
     status: str
     isolation: list[str]
     duration_s: float
+    checks: str = Field(
+        default="tests", description="what ran: the tests file's name, or 'examples'"
+    )
+    tests_run: int | None = Field(default=None, description="unittest-style runs: tests counted")
+    tests_passed: int | None = None
+    passed_fraction: float | None = Field(
+        default=None, description="tests_passed / tests_run; 1.0 or 0.0 for a pass/fail script"
+    )
 
 
 class ScoreRecord(Record):

@@ -191,3 +191,37 @@ def test_html_to_a_directory_exits_2_before_scoring(tmp_path: Path, ckpt: Path) 
     )
     assert result.exit_code == 2
     assert "is a directory" in result.output
+
+
+DOUBLE = 'def double(x):\n    """Twice x.\n\n    >>> double(3)\n    6\n    """\n    return x\n'
+
+
+def test_execute_examples_runs_the_docstrings_examples(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "before.py").write_text(DOUBLE)
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    (cands / "right.py").write_text(DOUBLE.replace("return x", "return 2 * x"))
+    (cands / "wrong.py").write_text(DOUBLE.replace("return x", "return x + 2"))
+    args = ["rerank", "--before", str(tmp_path / "before.py"), "--instruction", "double it"]
+    args += ["--candidates", str(cands), "--checkpoint", str(ckpt), "--json"]
+    static = json.loads(runner.invoke(app, args).stdout)
+    assert static["executed"] is False and all(r["execution"] is None for r in static["results"])
+    result = runner.invoke(app, [*args, "--execute", "examples"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["executed"] is True
+    assert [r["candidate_id"] for r in record["results"]] == ["right", "wrong"]
+    first = record["results"][0]["execution"]
+    assert first["checks"] == "examples" and first["passed_fraction"] == 1.0
+    assert record["results"][1]["execution"]["passed_fraction"] == 0.0
+    assert any(w.startswith("CODE WAS EXECUTED") for w in record["warnings"])
+    assert record["recommendation"]["candidate_id"] == "right"
+
+
+def test_execute_tests_needs_a_tests_file(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "before.py").write_text(DOUBLE)
+    args = ["rerank", "--before", str(tmp_path / "before.py"), "--instruction", "x"]
+    args += ["--candidates", str(tmp_path / "before.py"), "--checkpoint", str(ckpt), "--json"]
+    for mode, needle in (("tests", "needs --tests"), ("everything", "unknown --execute")):
+        result = runner.invoke(app, [*args, "--execute", mode])
+        assert result.exit_code == 2 and needle in json.loads(result.stdout)["message"]

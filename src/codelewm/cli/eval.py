@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from codelewm.artifacts.digest import sha256_file
-from codelewm.cli._common import JsonOpt, handle_errors
+from codelewm.cli._common import JsonOpt, err_console, handle_errors
 from codelewm.cli._eval_common import (
     DeviceOpt,
     GateOpt,
@@ -21,6 +21,7 @@ from codelewm.cli._eval_common import (
 )
 from codelewm.cli.eval_data import action_use, latent, retrieval, scorer_quality, surprise
 from codelewm.cli.eval_pack import downstream_pack
+from codelewm.errors import InputError
 from codelewm.eval.downstream import evaluate_downstream
 from codelewm.eval.downstream_render import downstream_figures, downstream_markdown
 from codelewm.eval.leakage import check_leakage, eval_hashes
@@ -47,11 +48,29 @@ def downstream_rerank(
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
+    execute: Annotated[
+        str | None,
+        typer.Option(
+            "--execute",
+            help="OPT-IN EXECUTION: 'examples' runs each pool's candidates against the examples "
+            "its instruction and before give, in the sandbox, and adds examples+X rows.",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox processes.")] = 2,
     json_output: JsonOpt = False,
 ) -> None:
     """P4: pass@1 of the top candidate on execution-labelled pools, with every baseline and the oracle."""
+    if execute not in (None, "examples"):
+        raise InputError(f"unknown --execute {execute!r}", remediation="Use --execute examples.")
     names = parse_baselines(baselines)
     pool_list = read_pool_file(pools)
+    examples = None
+    if execute == "examples":
+        from codelewm.eval.examples_exec import run_pool_examples
+
+        if not json_output:
+            err_console.print("running each pool's examples in the sandbox (code is executed)")
+        examples = run_pool_examples(pool_list, workers=workers)
     the_scorer = get_scorer(scorer, device=device)
     items = eval_hashes(c.code for p in pool_list for c in p.candidates)
     leakage = check_leakage(checkpoint_path(scorer), items)
@@ -64,6 +83,7 @@ def downstream_rerank(
             leakage=leakage,
             baselines=names,
             progress=advance,
+            examples=examples,
         )
     config = {
         "command": "eval downstream-rerank",
@@ -71,6 +91,7 @@ def downstream_rerank(
         "pools_sha256": sha256_file(pools),
         "scorer": scorer,
         "baselines": list(names),
+        "execute": execute,
     }
     finish(
         report,

@@ -53,6 +53,14 @@ def downstream_pack(
         Path | None,
         typer.Option("--tests", help="JSONL of {pool_id, tests, kind, entry_point} to label with."),
     ] = None,
+    append_examples: Annotated[
+        Path | None,
+        typer.Option(
+            "--append-examples",
+            help="With --kind devset: append to each pool's instruction the first test_list "
+            "assert of this mbpp.jsonl for its task (when it calls the pool's function).",
+        ),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N tasks (smoke runs).")
     ] = None,
@@ -68,6 +76,11 @@ def downstream_pack(
         raise InputError(f"{out} exists", remediation="Pass --overwrite to replace it.")
     if kind == "devset":
         pools, stats = devset_pools(devset)
+        if append_examples is not None:
+            from codelewm.eval.examples_exec import append_mbpp_examples
+
+            pools, added = append_mbpp_examples(pools, append_examples)
+            stats.examples_appended = added
     elif kind == "external":
         if pools_file is None:
             raise InputError(

@@ -46,6 +46,15 @@ TestsOpt = Annotated[
         "in the sandbox and rank passing candidates first. Without it nothing is executed.",
     ),
 ]
+ExecuteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--execute",
+        help="OPT-IN EXECUTION: examples (the checks the instruction and the before's docstrings "
+        "give: doctests, `f(x) -> y` lines, asserts), tests (the --tests file) or all; valid "
+        "candidates run in the sandbox and rank by the checks they pass, then by score.",
+    ),
+]
 EntryPointOpt = Annotated[
     str | None,
     typer.Option(
@@ -92,7 +101,9 @@ def _run(
     device: str,
     tests: Path | None,
     entry_point: str | None,
+    execute: str | None = None,
 ) -> tuple[RerankRecord, str]:
+    modes = _execute_modes(execute, tests)
     text = read_instruction(instruction, instruction_file)
     before_text = read_before(before)  # exit 2 before the model loads
     test_text = _read_tests(tests) if tests is not None else None
@@ -101,11 +112,31 @@ def _run(
     candidate_files(candidates)  # missing paths and empty directories: exit 2 before loading
     reranker = load_scorer(checkpoint, device=device)
     record = reranker.rerank_files(before=before, instruction=text, candidates=candidates)
-    if test_text is not None and tests is not None:
+    if "examples" in modes:
+        from codelewm.eval.executed import execute_examples
+
+        record = execute_examples(record, before=before_text, instruction=text, workers=2)
+    if "tests" in modes and test_text is not None and tests is not None:
         from codelewm.eval.executed import execute_rerank
 
         record = execute_rerank(record, test_text, tests_name=tests.name, entry_point=entry_point)
     return record, before_text
+
+
+EXECUTE_MODES = ("examples", "tests", "all")
+
+
+def _execute_modes(execute: str | None, tests: Path | None) -> set[str]:
+    """What runs: nothing unless asked (`--execute` or, as before, `--tests FILE`)."""
+    if execute is None:
+        return {"tests"} if tests is not None else set()
+    if execute not in EXECUTE_MODES:
+        raise InputError(
+            f"unknown --execute {execute!r}", remediation="Use examples, tests or all."
+        )
+    if execute in ("tests", "all") and tests is None:
+        raise InputError(f"--execute {execute} needs --tests FILE")
+    return {"examples", "tests"} if execute == "all" else {execute}
 
 
 def _check_html(html: Path | None) -> None:
@@ -172,11 +203,13 @@ def rerank(
     device: DeviceOpt = "cpu",
     tests: TestsOpt = None,
     entry_point: EntryPointOpt = None,
+    execute: ExecuteOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Rank candidate patches for one before and one instruction (codelewm.rerank.v1).
 
-    Candidates are never executed (patches are applied in memory), unless --tests is given."""
+    Candidates are never executed (patches are applied in memory), unless --execute or --tests is
+    given."""
     _check_html(html)
     record, before_text = _run(
         before=before,
@@ -187,6 +220,7 @@ def rerank(
         device=device,
         tests=tests,
         entry_point=entry_point,
+        execute=execute,
     )
     _show(record, before_text, top=top, json_output=json_output, html=html, tui=tui, as_rerank=True)
 
@@ -208,6 +242,7 @@ def score(
     device: DeviceOpt = "cpu",
     tests: TestsOpt = None,
     entry_point: EntryPointOpt = None,
+    execute: ExecuteOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Score one candidate: energy, no-action energy, action gain, baselines (codelewm.score.v1)."""
@@ -226,6 +261,7 @@ def score(
         device=device,
         tests=tests,
         entry_point=entry_point,
+        execute=execute,
     )
     if json_output:
         merged = [*record.warnings, *record.results[0].warnings]

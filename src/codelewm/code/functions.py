@@ -114,3 +114,23 @@ def strip_docstrings(code: str) -> str:
             ):
                 node.body = body[1:] or [ast.Pass()]
     return ast.unparse(tree)
+
+
+def defined_functions(text: str) -> list[str]:
+    """Names of the top-level functions of `text` (empty when it does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+
+def docstrings(text: str) -> list[str]:
+    """The module's docstring and those of its functions and classes (empty when it does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, FunctionNode | ast.ClassDef))]
+    found = [ast.get_docstring(n) for n in nodes]
+    return [d for d in found if d]

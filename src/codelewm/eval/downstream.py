@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim
+from codelewm.eval.examples_exec import ExamplesRun, ExecutionComparison, compare, examples_first
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.eval.metrics import expected_pass_at_1, expected_pass_at_k, oracle_pass
 from codelewm.eval.pools import pool_queries, require_labels
@@ -40,7 +41,9 @@ DEFAULT_BASELINES = (
 )
 COMPETING = {"random-expected", "lexical", "no-action", "bm25", "validity", "consensus"}
 K_VALUES = (2, 3)
-Role = Literal["scorer", "baseline", "control", "reference"]
+Role = Literal["scorer", "baseline", "control", "reference", "execution"]
+#: static rankers that get an `examples+<name>` row when examples ran (the scorer is added too)
+EXECUTION_BASES = ("consensus", "random-expected")
 
 
 class RankerResult(BaseModel):
@@ -73,6 +76,7 @@ class DownstreamReport(BaseModel):
     leakage: LeakageCheck
     claim: Claim
     runtime_s: float
+    execution: ExecutionComparison | None = None
 
 
 def mixed_indices(labels: Sequence[Sequence[bool]]) -> list[int]:
@@ -126,20 +130,40 @@ def evaluate_downstream(
     leakage: LeakageCheck,
     baselines: Sequence[str] = DEFAULT_BASELINES,
     progress: Progress | None = None,
+    examples: ExamplesRun | None = None,
 ) -> DownstreamReport:
-    """Score every pool with `scorer` and the baselines, then compare. Needs labelled pools."""
+    """Score every pool with `scorer` and the baselines, then compare. Needs labelled pools.
+
+    With `examples` (opt-in execution, `eval.examples_exec`), `examples+<ranker>` rows rank by the
+    examples each candidate passed, then by that ranker, for the scorer, consensus and random."""
     started = time.perf_counter()
     labels = require_labels(pools)
     queries = pool_queries(pools)
     rankers = [(scorer, "scorer"), *baseline_scorers(scorer, baselines)]
     results = []
+    energies_of: dict[str, list[list[float]]] = {}
     for ranker, role in rankers:
-        energies = [s.energies for s in score_all(ranker, queries, progress=progress)]
+        energies = [list(s.energies) for s in score_all(ranker, queries, progress=progress)]
+        energies_of[ranker.name] = energies
         results.append(ranker_result(ranker.name, role, energies, labels))  # type: ignore[arg-type]
+    if examples is not None:
+        for base in (scorer.name, *EXECUTION_BASES):
+            if base in energies_of:
+                ordered = examples_first(energies_of[base], examples.fractions)
+                results.append(ranker_result(f"examples+{base}", "execution", ordered, labels))
     results.append(oracle_result(labels))
-    return _assemble(
+    report = _assemble(
         pools, results, scorer.name, pools_label, leakage, time.perf_counter() - started
     )
+    if examples is None:
+        return report
+    execution = compare(
+        {r.name: r.per_pool for r in results},
+        scorer=scorer.name,
+        strongest=report.strongest_baseline,
+        run=examples,
+    )
+    return report.model_copy(update={"execution": execution})
 
 
 def _assemble(

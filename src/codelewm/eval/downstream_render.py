@@ -42,8 +42,33 @@ def downstream_markdown(report: DownstreamReport) -> str:
             f"Lift of {report.scorer} over the strongest baseline ({report.strongest_baseline}),"
             f" paired: all {report.lift.text(signed=True)}; mixed {mixed}.\n"
         )
+    if report.execution is not None:
+        lines.append(execution_markdown(report))
     lines.append(claim_markdown(report.claim.allowed, report.claim.statement, report.leakage.note))
     return "\n".join(lines)
+
+
+def execution_markdown(report: DownstreamReport) -> str:
+    """The opt-in execution rows: what ran, and their paired lifts."""
+    run = report.execution
+    assert run is not None
+    lines = [
+        f"**Code was executed** (`--execute examples`): {run.candidates_run} candidates of "
+        f"{run.pools_with_examples} pools with examples ran them in the sandbox ({run.wall_s:.0f} s); "
+        f"{run.skipped_uniform} pools whose candidates share one label were not run (no order "
+        "changes their pass@1). `examples+X` ranks by the fraction of examples passed, then by X.\n"
+    ]
+    for row, lift in run.lift_over_static.items():
+        lines.append(
+            f"- {row} over the strongest static baseline ({report.strongest_baseline}), paired: "
+            f"{lift.text(signed=True)}"
+        )
+    if run.lift_over_examples_without_model is not None:
+        lines.append(
+            f"- examples+{report.scorer} over examples+consensus (what the model adds once examples "
+            f"ran), paired: {run.lift_over_examples_without_model.text(signed=True)}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def downstream_figures(report: DownstreamReport) -> dict[str, Figure]:

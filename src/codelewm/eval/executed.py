@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from codelewm.code.examples import Example, check_program, mine_examples
+from codelewm.code.functions import defined_functions, docstrings
 from codelewm.errors import InputError
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
@@ -63,8 +65,11 @@ def execute_rerank(
             strict=True,
         )
     )
-    updated = [_with_run(r, runs.get(r.candidate_id)) for r in ordered]
-    passed_first = sorted(enumerate(updated), key=lambda item: (not _passed(item[1]), item[0]))
+    updated = [_with_run(r, runs.get(r.candidate_id), tests_name) for r in ordered]
+    passed_first = sorted(
+        enumerate(updated),
+        key=lambda item: (not _passed(item[1]), -_fraction(item[1]), item[0]),
+    )
     ranked = [r.model_copy(update={"rank": n}) for n, (_, r) in enumerate(passed_first, start=1)]
     note = _execution_note(tests_name, chosen, list(runs.values()), len(ordered))
     recommendation = recommend(ranked, usable=_passed)
@@ -90,14 +95,19 @@ def _passed(result: ScoreRecord) -> bool:
     return result.execution is not None and result.execution.status == "passed"
 
 
-def _with_run(result: ScoreRecord, run: ExecutionResult | None) -> ScoreRecord:
+def _fraction(result: ScoreRecord) -> float:
+    execution = result.execution
+    return execution.passed_fraction or 0.0 if execution is not None else -1.0
+
+
+def _with_run(result: ScoreRecord, run: ExecutionResult | None, checks: str) -> ScoreRecord:
     if run is None:
         return result
     warnings = list(result.warnings)
     if not run.passed:
         detail = f": {run.detail}" if run.detail else ""
         warnings.append(f"tests {run.status.value}{detail}")
-    return result.model_copy(update={"execution": run.summary(), "warnings": warnings})
+    return result.model_copy(update={"execution": run.summary(checks), "warnings": warnings})
 
 
 def _execution_note(
@@ -112,7 +122,53 @@ def _execution_note(
     note = [
         f"CODE WAS EXECUTED: {len(runs)} of {total} candidates ran against {tests_name} "
         f"({kind.value} tests) in the sandbox, one child process each; {passed} passed. "
-        f"Isolation: {', '.join(layers) or 'none'}. Ranked: passing candidates first, then by score."
+        f"Isolation: {', '.join(layers) or 'none'}. Ranked: passing candidates first, then by the "
+        "fraction of checks passed, then by score."
     ]
     note += [f"sandbox caveat: {c}" for c in caveats]
     return note
+
+
+EXAMPLES_NAME = "examples"
+
+
+def examples_for(before: str, instruction: str | None) -> list[Example]:
+    """The checks the instruction and the before's docstrings already give (`code.examples`),
+    for the functions the before defines (any call when it defines none)."""
+    names: list[str | None] = [*defined_functions(before)] or [None]
+    found: list[Example] = []
+    for text in (instruction or "", *docstrings(before)):
+        for name in names:
+            found += [e for e in mine_examples(text, name) if e not in found]
+    return found
+
+
+def execute_examples(
+    rerank: RerankRecord,
+    *,
+    before: str,
+    instruction: str | None,
+    limits: Limits | None = None,
+    workers: int = 1,
+) -> RerankRecord:
+    """`rerank` with every runnable candidate run against the examples mined from the instruction
+    and the before (opt-in: `--execute examples`). Without examples nothing runs, and the record
+    says so."""
+    examples = examples_for(before, instruction)
+    if not examples:
+        note = (
+            "--execute examples: no runnable example was found in the instruction or the before's "
+            "docstrings (doctests, `f(x) -> y` lines, asserts): nothing was executed"
+        )
+        return rerank.model_copy(update={"warnings": [*rerank.warnings, note]})
+    shown = "; ".join(e.describe() for e in examples[:5])
+    executed = execute_rerank(
+        rerank,
+        check_program(examples),
+        tests_name=EXAMPLES_NAME,
+        kind=TestKind.UNITTEST,
+        limits=limits,
+        workers=workers,
+    )
+    note = f"{len(examples)} example(s) mined from the instruction and the before: {shown}"
+    return executed.model_copy(update={"warnings": [*executed.warnings, note]})

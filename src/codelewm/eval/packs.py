@@ -62,6 +62,7 @@ class PackStats(BaseModel):
     already_labelled: int = 0  # external pools: pools that needed no labelling
     unlabelled: int = 0  # external pools: candidates left without a label (no tests given)
     statuses: dict[str, int] = {}
+    examples_appended: int = 0  # devset with --append-examples: instructions given one example
 
 
 Labeller = Callable[[Sequence[SandboxJob]], list[ExecutionStatus]]

@@ -71,7 +71,19 @@ class ExecutionResult(Record):
     def passed(self) -> bool:
         return self.status is ExecutionStatus.PASSED
 
-    def summary(self) -> ExecutionSummary:
+    def summary(self, checks: str = "tests") -> ExecutionSummary:
+        passed = None
+        if self.tests_run:
+            passed = max(0, self.tests_run - (self.failures or 0) - (self.errors or 0))
+        fraction = passed / self.tests_run if passed is not None and self.tests_run else None
+        if fraction is None:
+            fraction = 1.0 if self.passed else 0.0
         return ExecutionSummary(
-            status=self.status.value, isolation=list(self.isolation), duration_s=self.duration_s
+            status=self.status.value,
+            isolation=list(self.isolation),
+            duration_s=self.duration_s,
+            checks=checks,
+            tests_run=self.tests_run,
+            tests_passed=passed,
+            passed_fraction=fraction,
         )

@@ -165,9 +165,10 @@ def _title(vm: ViewModel) -> str:
 def _execution_line(vm: ViewModel) -> Text:
     if vm.executed:
         isolation = ", ".join(vm.isolation) or "unknown"
+        checks = sorted({c.execution.checks for c in vm.candidates if c.execution is not None})
         return Text(
-            f"Code was EXECUTED: candidates ran against the given tests in the sandbox "
-            f"(isolation: {isolation}).",
+            f"Code was EXECUTED: candidates ran against {', '.join(checks) or 'the given tests'} "
+            f"in the sandbox (isolation: {isolation}).",
             style="bold yellow",
         )
     return Text("No code was executed: these scores are static (world model and baselines).")

@@ -1,0 +1,173 @@
+"""P4 with opt-in execution evidence: run the examples each pool's task gives, rank by them.
+
+For every pool, the checks its instruction and its before already give are mined
+(`code.examples`, `eval.executed.examples_for`); every candidate of the pool runs them in the sandbox
+(one child process per candidate, `run_many`), and its fraction of examples passed becomes the first
+sort key of an `examples+<ranker>` row, the static ranker's order the second (ties stay ties, so
+pass@1 keeps random tie-breaking). Pools without examples keep the static order.
+
+Shortcut, exact for pass@1: a pool whose candidates all share one label scores the same under every
+order, so its candidates are not run (`ExamplesRun.skipped_uniform`). The labels never reach a
+ranker: they only decide where running could change a number.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from codelewm.code.examples import Example, check_program, mine_examples, passed_fraction
+from codelewm.code.functions import defined_functions
+from codelewm.errors import InputError
+from codelewm.eval.bootstrap import Estimate, paired_difference_ci
+from codelewm.eval.executed import examples_for
+from codelewm.execution import Limits, SandboxJob, TestKind, run_many
+from codelewm.records import RerankPool
+
+EXAMPLE_LIMITS = Limits(wall_s=10)
+
+
+class ExamplesRun(BaseModel):
+    """What ran: per pool, per candidate, the fraction of examples passed (None: not run)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fractions: list[list[float | None]]
+    pools_with_examples: int
+    candidates_run: int
+    skipped_uniform: int
+    wall_s: float
+
+
+class ExecutionComparison(BaseModel):
+    """The execution rows' paired lifts, beside the static report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pools_with_examples: int
+    candidates_run: int
+    skipped_uniform: int
+    wall_s: float
+    rows: list[str]
+    lift_over_static: dict[str, Estimate]
+    lift_over_examples_without_model: Estimate | None
+
+
+def run_pool_examples(
+    pools: Sequence[RerankPool], *, workers: int = 2, limits: Limits = EXAMPLE_LIMITS
+) -> ExamplesRun:
+    """Run every candidate of every pool whose order can matter against the pool's examples."""
+    started = time.perf_counter()
+    jobs: list[SandboxJob] = []
+    where: list[tuple[int, int]] = []
+    examples_per_pool: list[list[Example]] = []
+    skipped = 0
+    for p, pool in enumerate(pools):
+        examples = examples_for(pool.before, pool.instruction)
+        examples_per_pool.append(examples)
+        labels = {c.passed for c in pool.candidates}
+        if not examples:
+            continue
+        if len(labels) == 1:
+            skipped += 1
+            continue
+        tests = check_program(examples)
+        for c, candidate in enumerate(pool.candidates):
+            jobs.append(
+                SandboxJob(candidate.code, tests, TestKind.UNITTEST, None, f"{pool.pool_id}#{c}")
+            )
+            where.append((p, c))
+    fractions: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
+    for (p, c), result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
+        value = passed_fraction(result.tests_run, result.failures, result.errors)
+        fractions[p][c] = value if value is not None else 0.0
+    return ExamplesRun(
+        fractions=fractions,
+        pools_with_examples=sum(bool(e) for e in examples_per_pool),
+        candidates_run=len(jobs),
+        skipped_uniform=skipped,
+        wall_s=round(time.perf_counter() - started, 2),
+    )
+
+
+def examples_first(
+    energies: Sequence[Sequence[float]], fractions: Sequence[Sequence[float | None]]
+) -> list[list[float]]:
+    """Energies (lower = better) that sort by examples passed first, then by `energies`; equal
+    static energies stay equal, so ties are still broken at random."""
+    out = []
+    for row, run in zip(energies, fractions, strict=True):
+        order = sorted(set(row))
+        rank = {value: i / max(1, len(order)) for i, value in enumerate(order)}  # in [0, 1)
+        out.append([rank[e] - 2.0 * (f or 0.0) for e, f in zip(row, run, strict=True)])
+    return out
+
+
+def compare(
+    per_pool: dict[str, list[float]],
+    *,
+    scorer: str,
+    strongest: str | None,
+    run: ExamplesRun,
+) -> ExecutionComparison:
+    """Paired lifts: each execution row over the strongest static baseline, and examples+model
+    over examples+consensus (what the model adds once examples ran)."""
+    rows = [name for name in per_pool if name.startswith("examples+")]
+    lifts = {}
+    if strongest is not None:
+        lifts = {row: paired_difference_ci(per_pool[row], per_pool[strongest]) for row in rows}
+    with_model, without = f"examples+{scorer}", "examples+consensus"
+    model_lift = (
+        paired_difference_ci(per_pool[with_model], per_pool[without])
+        if with_model in per_pool and without in per_pool and with_model != without
+        else None
+    )
+    return ExecutionComparison(
+        pools_with_examples=run.pools_with_examples,
+        candidates_run=run.candidates_run,
+        skipped_uniform=run.skipped_uniform,
+        wall_s=run.wall_s,
+        rows=rows,
+        lift_over_static=lifts,
+        lift_over_examples_without_model=model_lift,
+    )
+
+
+def append_mbpp_examples(pools: Sequence[RerankPool], mbpp: Path) -> tuple[list[RerankPool], int]:
+    """Each MBPP pool's instruction with one example appended: the first `test_list` assert of
+    `mbpp.jsonl` for its task, when that assert calls the pool's own function (MultiPL-E renamed
+    some). Returns the pools and how many got an example."""
+    if not mbpp.is_file():
+        raise InputError(f"{str(mbpp)!r} does not exist", remediation="Give mbpp.jsonl.")
+    tests: dict[str, str] = {}
+    with mbpp.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                task = json.loads(line)
+                if task.get("test_list"):
+                    tests[f"mbpp/{task['task_id']}"] = str(task["test_list"][0])
+    out, added = [], 0
+    for pool in pools:
+        names = defined_functions(pool.before)
+        test = tests.get(pool.pool_id)
+        if test is None or not names or not mine_examples(test, names[-1]):
+            out.append(pool)
+            continue
+        instruction = f"{pool.instruction or ''}\n\nExample: {test.strip()}".strip()
+        out.append(pool.model_copy(update={"instruction": instruction}))
+        added += 1
+    return out, added
+
+
+__all__ = [
+    "ExamplesRun",
+    "ExecutionComparison",
+    "append_mbpp_examples",
+    "compare",
+    "examples_first",
+    "run_pool_examples",
+]

@@ -1,0 +1,94 @@
+"""P4 with opt-in execution evidence: examples mined per pool, run in the sandbox, examples+X rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codelewm.eval.downstream import evaluate_downstream
+from codelewm.eval.examples_exec import append_mbpp_examples, examples_first, run_pool_examples
+from codelewm.eval.leakage import LeakageCheck
+from codelewm.records import PoolCandidate, RerankPool
+from codelewm.scoring.registry import get_scorer
+
+BEFORE = 'def double(x: int) -> int:\n    """Return twice x.\n\n    >>> double(3)\n    6\n    """\n'
+
+
+def _pool(
+    pool_id: str, codes: list[tuple[str, bool]], instruction: str = "Double it."
+) -> RerankPool:
+    return RerankPool(
+        pool_id=pool_id,
+        before=BEFORE,
+        instruction=instruction,
+        candidates=[
+            PoolCandidate(candidate_id=f"{pool_id}#{i}", code=code, passed=passed)
+            for i, (code, passed) in enumerate(codes)
+        ],
+    )
+
+
+RIGHT = "def double(x):\n    return 2 * x\n"
+WRONG = "def double(x):\n    return x + 2\n"  # passes double(2) == 4, fails double(3) == 6
+CRASH = "def double(x):\n    raise ValueError(x)\n"
+
+
+def test_examples_first_keeps_static_ties_and_orders_by_examples() -> None:
+    energies = [[0.1, 0.5, 0.5]]
+    assert examples_first(energies, [[None, None, None]]) == [[0.0, 0.5, 0.5]]
+    ordered = examples_first(energies, [[0.0, 1.0, 1.0]])[0]
+    assert ordered[1] == ordered[2] < ordered[0]  # the two that pass stay tied
+
+
+def test_examples_rows_rank_by_the_examples_each_candidate_passes() -> None:
+    pools = [
+        _pool("p1", [(WRONG, False), (RIGHT, True), (CRASH, False)]),
+        _pool("p2", [(RIGHT, True), (RIGHT + "\n", True)]),  # one label: not run
+        _pool("p3", [(WRONG, False), (RIGHT, True)], instruction="double(2) -> 4"),
+    ]
+    run = run_pool_examples(pools, workers=2)
+    assert run.candidates_run == 5 and run.skipped_uniform == 1
+    assert run.fractions[0] == [0.0, 1.0, 0.0]
+    assert run.fractions[2] == [0.5, 1.0]  # double(2) -> 4 and the doctest double(3) -> 6
+    assert run.fractions[1] == [None, None]
+    leakage = LeakageCheck(
+        status="unknown",
+        training_datasets=[],
+        n_eval_items=0,
+        n_training_items=0,
+        overlap=None,
+        note="test",
+    )
+    report = evaluate_downstream(
+        pools,
+        get_scorer("lexical"),
+        pools_label="test",
+        leakage=leakage,
+        baselines=["random-expected", "consensus"],
+        examples=run,
+    )
+    rows = {r.name: r for r in report.rankers}
+    assert rows["examples+lexical"].per_pool == [1.0, 1.0, 1.0]
+    assert rows["examples+consensus"].role == "execution"
+    assert report.execution is not None
+    assert set(report.execution.lift_over_static) == {
+        "examples+lexical",
+        "examples+consensus",
+        "examples+random-expected",
+    }
+    assert report.strongest_baseline in {"random-expected", "consensus"}  # never an execution row
+
+
+def test_one_mbpp_example_is_appended_when_it_calls_the_pools_function(tmp_path: Path) -> None:
+    mbpp = tmp_path / "mbpp.jsonl"
+    mbpp.write_text(
+        json.dumps({"task_id": 1, "test_list": ["assert double(2) == 4", "assert double(0) == 0"]})
+        + "\n"
+        + json.dumps({"task_id": 2, "test_list": ["assert other_name(1) == 2"]})
+        + "\n"
+    )
+    pools = [_pool("mbpp/1", [(RIGHT, True)]), _pool("mbpp/2", [(RIGHT, True)])]
+    out, added = append_mbpp_examples(pools, mbpp)
+    assert added == 1
+    assert out[0].instruction == "Double it.\n\nExample: assert double(2) == 4"
+    assert out[1].instruction == "Double it."  # renamed by MultiPL-E: not appended
