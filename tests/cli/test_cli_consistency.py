@@ -225,3 +225,11 @@ def test_execute_tests_needs_a_tests_file(tmp_path: Path, ckpt: Path) -> None:
     for mode, needle in (("tests", "needs --tests"), ("everything", "unknown --execute")):
         result = runner.invoke(app, [*args, "--execute", mode])
         assert result.exit_code == 2 and needle in json.loads(result.stdout)["message"]
+
+
+def test_quiet_never_hides_an_error(tmp_path: Path) -> None:
+    done = _cli(
+        "llm-demo", "--quiet", "--checkpoint", str(tmp_path / "none"), "--out", str(tmp_path / "o")
+    )
+    assert done.returncode == 5
+    assert done.stdout == "" and "CheckpointError" in done.stderr

@@ -145,7 +145,7 @@ def llm_demo(
     tui: Annotated[bool, typer.Option("--tui", help="Open the TUI (needs [tui]).")] = False,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N rows.")] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", help="Write the artifacts, print nothing.")
+        bool, typer.Option("--quiet", help="Write the artifacts; print only errors (stderr).")
     ] = False,
     force: ForceOpt = False,
     overwrite: OverwriteOpt = False,
