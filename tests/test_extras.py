@@ -16,11 +16,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from shipped_example import example_rerank_args
 
 from codelewm.extras import EXTRA_MODULES, install_hint
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "rerank"
 
 # Modules that are the optional part itself: imported only behind `require_extra`.
 OPTIONAL_MODULES = ("codelewm.server", "codelewm.views._tui_app")
@@ -86,16 +86,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_help_and_rerank_work_without_extras() -> None:
     assert _cli("--help").returncode == 0
-    done = _cli(
-        "rerank",
-        "--before",
-        str(EXAMPLE / "before.py"),
-        "--instruction-file",
-        str(EXAMPLE / "instruction.txt"),
-        "--candidates",
-        str(EXAMPLE / "candidates"),
-        "--json",
-    )
+    done = _cli(*example_rerank_args("--json"))
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert record["schema_version"] == "codelewm.rerank.v1"

@@ -14,9 +14,9 @@ import venv
 from pathlib import Path
 
 import pytest
+from shipped_example import EXAMPLE, example_rerank_args
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "rerank"
 
 pytestmark = pytest.mark.slow
 
@@ -69,16 +69,7 @@ def test_version_and_help(core_venv: Path) -> None:
 
 def test_rerank_the_shipped_example(core_venv: Path, tmp_path: Path) -> None:
     cli = str(core_venv / "bin" / "codelewm")
-    args = [
-        cli,
-        "rerank",
-        "--before",
-        str(EXAMPLE / "before.py"),
-        "--instruction-file",
-        str(EXAMPLE / "instruction.txt"),
-        "--candidates",
-        str(EXAMPLE / "candidates"),
-    ]
+    args = [cli, *example_rerank_args()]
     shown = _run([*args, "--html", str(tmp_path / "rerank.html")], cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     for cid in ("01_good_fix", "02_subtly_wrong", "05_full_rewrite"):  # never cut at 80 columns

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from helper_modules import harness_helpers
+from shipped_example import EXAMPLE, example_rerank_args
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
 from codelewm.errors import CheckpointError
 from codelewm.scoring.load import default_model_path, load_scorer
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rerank"
 runner = CliRunner()
 
 
@@ -24,17 +24,7 @@ def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _argv(*extra: str) -> list[str]:
-    return [
-        "rerank",
-        "--before",
-        str(EXAMPLE / "before.py"),
-        "--instruction-file",
-        str(EXAMPLE / "instruction.txt"),
-        "--candidates",
-        str(EXAMPLE / "candidates"),
-        "--json",
-        *extra,
-    ]
+    return example_rerank_args("--json", *extra)
 
 
 def test_example_invalid_candidates(ckpt: Path) -> None:

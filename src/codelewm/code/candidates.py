@@ -102,17 +102,24 @@ def _resolved(record: CandidateRecord, *, before: str, before_path: str | None) 
             after = apply_patch(before, record.text, before_path=before_path)
         except PatchError as exc:
             return LoadedCandidate(record, None, Validity(parses=False, applies=False), _error(exc))
+    return _checked(record, after)
+
+
+def _checked(record: CandidateRecord, after: str, note: str | None = None) -> LoadedCandidate:
+    """The candidate with its static check; a parse failure is its error (exit code 4)."""
     check = static_check(after, filename=record.origin)
+    notes = (note,) if note else ()
     if not check.validity.parses:
+        dedented = " (dedented)" if note else ""
         error = ErrorRecord(
             error_type="ParseFailureError",
-            message=f"candidate {record.candidate_id!r} does not parse: {check.reason}",
+            message=f"candidate {record.candidate_id!r} does not parse{dedented}: {check.reason}",
             remediation="Give a candidate that is valid Python (the full after-state or a diff).",
             exit_code=4,
         )
-        return LoadedCandidate(record, after, check.validity, error)
-    warnings = (check.reason,) if check.reason else ()
-    return LoadedCandidate(record, after, check.validity, None, warnings)
+        return LoadedCandidate(record, after, check.validity, error, notes)
+    extra = (check.reason,) if check.reason else ()
+    return LoadedCandidate(record, after, check.validity, None, (*notes, *extra))
 
 
 def _refused(
@@ -180,6 +187,7 @@ def dedent_call(
     dedented = strip_indent(before, indent)
     if dedented is None or not static_check(dedented).validity.parses:
         return before, list(loaded), None
+    width = len(indent.expandtabs(4))
     out = []
     for candidate in loaded:
         after = candidate.after
@@ -187,29 +195,12 @@ def dedent_call(
         if flat is None or (candidate.error is not None and candidate.error.exit_code != 4):
             out.append(candidate)
             continue
-        out.append(_rechecked(candidate, flat, indent))
-    width = len(indent.expandtabs(4))
+        out.append(_checked(candidate.record, flat, f"dedented by {width} columns before scoring"))
     note = (
         f"dedented: the before and candidates are indented by {width} columns (code cut from a "
         "class or function); they were scored with that indent removed"
     )
     return dedented, out, note
-
-
-def _rechecked(candidate: LoadedCandidate, after: str, indent: str) -> LoadedCandidate:
-    record = candidate.record
-    check = static_check(after, filename=record.origin)
-    note = f"dedented by {len(indent.expandtabs(4))} columns before scoring"
-    if not check.validity.parses:
-        error = ErrorRecord(
-            error_type="ParseFailureError",
-            message=f"candidate {record.candidate_id!r} does not parse (dedented): {check.reason}",
-            remediation="Give a candidate that is valid Python (the full after-state or a diff).",
-            exit_code=4,
-        )
-        return LoadedCandidate(record, after, check.validity, error, (note,))
-    extra = (check.reason,) if check.reason else ()
-    return LoadedCandidate(record, after, check.validity, None, (note, *extra))
 
 
 def load_candidate_file(
