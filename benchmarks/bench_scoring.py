@@ -242,8 +242,9 @@ def markdown(results: dict[str, Any], facts: dict[str, str], command: str) -> st
     return "\n".join(lines)
 
 
-#: sections of SPEED.md that other benchmarks write (load_server.py --mixed): kept on --write
-KEPT_HEADINGS = ("## Server under load",)
+#: sections of SPEED.md that other benchmarks write (load_server.py --mixed, bench_execution.py):
+#: kept on --write
+KEPT_HEADINGS = ("## Server under load", "## Opt-in execution")
 
 
 def kept_sections(path: Path) -> str:
