@@ -10,13 +10,16 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Reranker", "__version__", "load_scorer"]
+__all__ = ["Reranker", "__version__", "execute_examples", "execute_rerank", "load_scorer"]
 
 # Imported on first use so `import codelewm` stays light (no torch until a model is loaded);
 # `__init__.pyi` gives type checkers the real signatures.
 _LAZY = {
     "load_scorer": "codelewm.scoring.load",
     "Reranker": "codelewm.scoring.reranker",
+    # opt-in execution over a finished rerank record (the sandbox; scoring itself never executes)
+    "execute_examples": "codelewm.eval.executed",
+    "execute_rerank": "codelewm.eval.executed",
 }
 
 

@@ -36,6 +36,8 @@ def test_a_doctest_that_sets_names_up_is_kept_whole() -> None:
         ("1. add(0, 0) → 0", "assert add(0, 0) == 0"),
         ("add([1], [2]) => [1, 2]", "assert add([1], [2]) == [1, 2]"),
         ("assert add(1, 2) == 3", "assert add(1, 2) == 3"),
+        ("so that add(1, 2) -> 3", "assert add(1, 2) == 3"),
+        ("Sum two numbers; add(4, 4) == 8.", "assert add(4, 4) == 8"),
     ],
 )
 def test_example_lines(line: str, source: str) -> None:

@@ -92,3 +92,11 @@ def test_one_mbpp_example_is_appended_when_it_calls_the_pools_function(tmp_path:
     assert added == 1
     assert out[0].instruction == "Double it.\n\nExample: assert double(2) == 4"
     assert out[1].instruction == "Double it."  # renamed by MultiPL-E: not appended
+
+
+def test_the_top_level_api_exports_the_execution_step() -> None:
+    import codelewm
+    from codelewm.eval import executed
+
+    assert codelewm.execute_examples is executed.execute_examples
+    assert codelewm.execute_rerank is executed.execute_rerank

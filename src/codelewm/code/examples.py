@@ -112,6 +112,8 @@ def _arrow_line(raw: str, entry_point: str | None, number: int) -> Example | Non
         position = line.find(arrow)
         while position > 0:
             left, right = line[:position].strip(), line[position + len(arrow) :].strip()
+            if entry_point is not None and f"{entry_point}(" in left:  # prose before the call
+                left = left[left.rfind(f"{entry_point}(") :]
             example = _checked(left, right, entry_point, number)
             if example is not None:
                 return example
