@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from codelewm.eval.downstream import evaluate_downstream
-from codelewm.eval.examples_exec import append_mbpp_examples, examples_first, run_pool_examples
+from codelewm.eval.examples_exec import (
+    append_mbpp_examples,
+    cluster_weights,
+    clusters_first,
+    examples_first,
+    run_pool_examples,
+)
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.records import PoolCandidate, RerankPool
 from codelewm.scoring.registry import get_scorer
@@ -35,7 +41,7 @@ CRASH = "def double(x):\n    raise ValueError(x)\n"
 
 def test_examples_first_keeps_static_ties_and_orders_by_examples() -> None:
     energies = [[0.1, 0.5, 0.5]]
-    assert examples_first(energies, [[None, None, None]]) == [[0.0, 0.5, 0.5]]
+    assert examples_first(energies, [[None, None, None]]) == [[0.0, 1.0, 1.0]]  # ranks
     ordered = examples_first(energies, [[0.0, 1.0, 1.0]])[0]
     assert ordered[1] == ordered[2] < ordered[0]  # the two that pass stay tied
 
@@ -75,7 +81,10 @@ def test_examples_rows_rank_by_the_examples_each_candidate_passes() -> None:
         "examples+lexical",
         "examples+consensus",
         "examples+random-expected",
+        "clusters+consensus",
+        "examples+clusters",
     }
+    assert run.clusters[0] == [1 / 3, 1 / 3, 1 / 3]  # three behaviours on double(3)
     assert report.strongest_baseline in {"random-expected", "consensus"}  # never an execution row
 
 
@@ -100,3 +109,13 @@ def test_the_top_level_api_exports_the_execution_step() -> None:
 
     assert codelewm.execute_examples is executed.execute_examples
     assert codelewm.execute_rerank is executed.execute_rerank
+
+
+def test_behaviour_clusters_weigh_duplicates() -> None:
+    signatures = [("4", "6"), ("4", "6"), ("4", "5"), None]
+    assert cluster_weights(signatures, [1, 2, 5, 1]) == [3 / 9, 3 / 9, 5 / 9, None]
+    # MBR-exec alone follows the biggest cluster; with examples, passing comes first
+    energies = [[0.0, 0.0, 0.0, 0.0]]
+    weights = [cluster_weights(signatures, [1, 2, 5, 1])]
+    assert clusters_first(energies, weights)[0] == [1.0, 1.0, 0.0, 2.0]
+    assert clusters_first(energies, weights, [[1.0, 1.0, 0.0, 0.0]])[0] == [0.0, 0.0, 1.0, 2.0]

@@ -134,19 +134,55 @@ def _checked(left: str, right: str, entry_point: str | None, number: int) -> Exa
     return Example(kind="arrow", source=source, line=number)
 
 
+OUTPUT_MARKER: Final = "@@codelewm-output@@"
+MAX_OUTPUT_REPR: Final = 200
+
+
+def probe_of(example: Example) -> str | None:
+    """The expression whose value an example checks (`f(x)` of `assert f(x) == y`, a doctest's
+    expression), for behaviour clusters; None when there is none."""
+    try:
+        tree = ast.parse(example.source.strip())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1:
+        return None
+    node = tree.body[0]
+    if isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare):
+        return ast.unparse(node.test.left)
+    if isinstance(node, ast.Assert):
+        return ast.unparse(node.test)
+    if isinstance(node, ast.Expr):
+        return ast.unparse(node.value)
+    return None
+
+
 def check_program(examples: list[Example]) -> str:
     """A `unittest`-kind test module with one test per example, run in the candidate's namespace:
     the sandbox's `tests_run` / `failures` / `errors` then say how many examples passed, and an
-    example that raises fails only itself."""
-    payload = json.dumps([[e.kind, e.source, e.want] for e in examples])
+    example that raises fails only itself. Each test also prints `OUTPUT_MARKER` + JSON
+    `[index, repr(value)]` of the example's probe (what the candidate returned on that input, or
+    the exception's type), which `outputs_of` reads back for behaviour clusters."""
+    payload = json.dumps([[e.kind, e.source, e.want, probe_of(e)] for e in examples])
     return f"""
 import doctest as _doctest, json as _json, unittest as _unittest
 
 _NAMESPACE = globals()
 
 
-def _example_test(kind, source, want):
+def _probe(index, probe):
+    if probe is None:
+        return
+    try:
+        shown = repr(eval(compile(probe, "<probe>", "eval"), dict(_NAMESPACE)))[:{MAX_OUTPUT_REPR}]
+    except BaseException as exc:  # the behaviour on this input is the exception
+        shown = "raised " + type(exc).__name__
+    print({OUTPUT_MARKER!r} + _json.dumps([index, shown]), flush=True)
+
+
+def _example_test(index, kind, source, want, probe):
     def test(self):
+        _probe(index, probe)
         if kind == "doctest":
             test = _doctest.DocTest(
                 [_doctest.Example(source, want)], dict(_NAMESPACE), "example", None, 0, None
@@ -165,9 +201,30 @@ class CodelewmExamples(_unittest.TestCase):
     pass
 
 
-for _index, (_kind, _source, _want) in enumerate(_json.loads({payload!r})):
-    setattr(CodelewmExamples, f"test_example_{{_index:03d}}", _example_test(_kind, _source, _want))
+for _index, (_kind, _source, _want, _probe_source) in enumerate(_json.loads({payload!r})):
+    setattr(
+        CodelewmExamples,
+        f"test_example_{{_index:03d}}",
+        _example_test(_index, _kind, _source, _want, _probe_source),
+    )
 """
+
+
+def outputs_of(stdout: str, n: int) -> tuple[str, ...] | None:
+    """What a candidate returned on each example's input (`check_program`'s output lines), as one
+    behaviour signature; None when the run printed none (it did not get that far)."""
+    found: dict[int, str] = {}
+    for line in stdout.splitlines():
+        if line.startswith(OUTPUT_MARKER):
+            try:
+                index, shown = json.loads(line[len(OUTPUT_MARKER) :])
+            except (ValueError, TypeError):
+                continue
+            if isinstance(index, int) and 0 <= index < n and isinstance(shown, str):
+                found.setdefault(index, shown)
+    if not found:
+        return None
+    return tuple(found.get(i, "missing") for i in range(n))
 
 
 def passed_fraction(

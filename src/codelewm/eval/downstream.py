@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim
-from codelewm.eval.examples_exec import ExamplesRun, ExecutionComparison, compare, examples_first
+from codelewm.eval.examples_exec import (
+    ExamplesRun,
+    ExecutionComparison,
+    clusters_first,
+    compare,
+    examples_first,
+)
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.eval.metrics import expected_pass_at_1, expected_pass_at_k, oracle_pass
 from codelewm.eval.pools import pool_queries, require_labels
@@ -151,6 +157,11 @@ def evaluate_downstream(
             if base in energies_of:
                 ordered = examples_first(energies_of[base], examples.fractions)
                 results.append(ranker_result(f"examples+{base}", "execution", ordered, labels))
+        if "consensus" in energies_of:
+            mbr = clusters_first(energies_of["consensus"], examples.clusters)
+            results.append(ranker_result("clusters+consensus", "execution", mbr, labels))
+            both = clusters_first(energies_of["consensus"], examples.clusters, examples.fractions)
+            results.append(ranker_result("examples+clusters", "execution", both, labels))
     results.append(oracle_result(labels))
     report = _assemble(
         pools, results, scorer.name, pools_label, leakage, time.perf_counter() - started

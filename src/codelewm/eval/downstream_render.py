@@ -56,7 +56,10 @@ def execution_markdown(report: DownstreamReport) -> str:
         f"**Code was executed** (`--execute examples`): {run.candidates_run} candidates of "
         f"{run.pools_with_examples} pools with examples ran them in the sandbox ({run.wall_s:.0f} s); "
         f"{run.skipped_uniform} pools whose candidates share one label were not run (no order "
-        "changes their pass@1). `examples+X` ranks by the fraction of examples passed, then by X.\n"
+        "changes their pass@1). `examples+X` ranks by the fraction of examples passed, then by X; "
+        "`clusters+consensus` by the weight of the candidate's behaviour cluster (same results on "
+        "every example input, weighted by duplicates: MBR-exec), then consensus; "
+        "`examples+clusters` by examples passed, then cluster weight, then consensus.\n"
     ]
     for row, lift in run.lift_over_static.items():
         lines.append(

@@ -4,7 +4,10 @@ For every pool, the checks its instruction and its before already give are mined
 (`code.examples`, `eval.executed.examples_for`); every candidate of the pool runs them in the sandbox
 (one child process per candidate, `run_many`), and its fraction of examples passed becomes the first
 sort key of an `examples+<ranker>` row, the static ranker's order the second (ties stay ties, so
-pass@1 keeps random tie-breaking). Pools without examples keep the static order.
+pass@1 keeps random tie-breaking). Pools without examples keep the static order. The same runs give
+each candidate's behaviour (what it returned on every example input): candidates that behave alike
+form a cluster weighted by duplicate count (MBR-exec), the `clusters+consensus` row (no expected
+outputs used) and the `examples+clusters` row (examples passed, then cluster weight, then consensus).
 
 Shortcut, exact for pass@1: a pool whose candidates all share one label scores the same under every
 order, so its candidates are not run (`ExamplesRun.skipped_uniform`). The labels never reach a
@@ -20,13 +23,19 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.code.examples import Example, check_program, mine_examples, passed_fraction
+from codelewm.code.examples import (
+    Example,
+    check_program,
+    mine_examples,
+    outputs_of,
+    passed_fraction,
+)
 from codelewm.code.functions import defined_functions
 from codelewm.errors import InputError
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
 from codelewm.eval.executed import examples_for
 from codelewm.execution import Limits, SandboxJob, TestKind, run_many
-from codelewm.records import RerankPool
+from codelewm.records import PoolCandidate, RerankPool
 
 EXAMPLE_LIMITS = Limits(wall_s=10)
 
@@ -37,6 +46,7 @@ class ExamplesRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fractions: list[list[float | None]]
+    clusters: list[list[float | None]]
     pools_with_examples: int
     candidates_run: int
     skipped_uniform: int
@@ -82,11 +92,18 @@ def run_pool_examples(
             )
             where.append((p, c))
     fractions: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
+    signatures: list[list[tuple[str, ...] | None]] = [[None] * len(p.candidates) for p in pools]
     for (p, c), result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
         value = passed_fraction(result.tests_run, result.failures, result.errors)
         fractions[p][c] = value if value is not None else 0.0
+        signatures[p][c] = outputs_of(result.stdout, len(examples_per_pool[p]))
+    clusters = [
+        cluster_weights(signatures[p], [_samples(c) for c in pool.candidates])
+        for p, pool in enumerate(pools)
+    ]
     return ExamplesRun(
         fractions=fractions,
+        clusters=clusters,
         pools_with_examples=sum(bool(e) for e in examples_per_pool),
         candidates_run=len(jobs),
         skipped_uniform=skipped,
@@ -94,17 +111,62 @@ def run_pool_examples(
     )
 
 
+def lexicographic(keys: Sequence[Sequence[tuple[float, ...]]]) -> list[list[float]]:
+    """Energies (lower = better) from per-candidate key tuples (lower = better, compared in
+    order); equal tuples get equal energies, so ties are still broken at random."""
+    out = []
+    for row in keys:
+        rank = {key: float(i) for i, key in enumerate(sorted(set(row)))}
+        out.append([rank[key] for key in row])
+    return out
+
+
+def _samples(candidate: PoolCandidate) -> int:
+    """How many raw samples collapsed into this candidate (`n_samples` of the pool file, else 1)."""
+    value = getattr(candidate, "n_samples", None)
+    return value if isinstance(value, int) and value > 0 else 1
+
+
 def examples_first(
     energies: Sequence[Sequence[float]], fractions: Sequence[Sequence[float | None]]
 ) -> list[list[float]]:
-    """Energies (lower = better) that sort by examples passed first, then by `energies`; equal
-    static energies stay equal, so ties are still broken at random."""
-    out = []
-    for row, run in zip(energies, fractions, strict=True):
-        order = sorted(set(row))
-        rank = {value: i / max(1, len(order)) for i, value in enumerate(order)}  # in [0, 1)
-        out.append([rank[e] - 2.0 * (f or 0.0) for e, f in zip(row, run, strict=True)])
-    return out
+    """Sort by examples passed first, then by `energies`."""
+    return lexicographic(
+        [
+            [(-(f or 0.0), e) for e, f in zip(row, run, strict=True)]
+            for row, run in zip(energies, fractions, strict=True)
+        ]
+    )
+
+
+def clusters_first(
+    energies: Sequence[Sequence[float]],
+    clusters: Sequence[Sequence[float | None]],
+    fractions: Sequence[Sequence[float | None]] | None = None,
+) -> list[list[float]]:
+    """MBR-exec: sort by the weight of the behaviour cluster a candidate belongs to (candidates that
+    return the same on every example input, weighted by duplicate count), after the examples passed
+    when `fractions` is given, then by `energies`."""
+    rows = []
+    for p, (row, weights) in enumerate(zip(energies, clusters, strict=True)):
+        passed = fractions[p] if fractions is not None else [None] * len(row)
+        rows.append(
+            [(-(f or 0.0), -(w or 0.0), e) for e, w, f in zip(row, weights, passed, strict=True)]
+        )
+    return lexicographic(rows)
+
+
+def cluster_weights(
+    signatures: Sequence[tuple[str, ...] | None], samples: Sequence[int]
+) -> list[float | None]:
+    """Each candidate's share of the pool's samples that behave exactly like it (None: no
+    behaviour seen)."""
+    total = sum(samples) or 1
+    weight: dict[tuple[str, ...], int] = {}
+    for signature, n in zip(signatures, samples, strict=True):
+        if signature is not None:
+            weight[signature] = weight.get(signature, 0) + n
+    return [weight[s] / total if s is not None else None for s in signatures]
 
 
 def compare(
@@ -116,7 +178,7 @@ def compare(
 ) -> ExecutionComparison:
     """Paired lifts: each execution row over the strongest static baseline, and examples+model
     over examples+consensus (what the model adds once examples ran)."""
-    rows = [name for name in per_pool if name.startswith("examples+")]
+    rows = [name for name in per_pool if name.startswith(("examples+", "clusters+"))]
     lifts = {}
     if strongest is not None:
         lifts = {row: paired_difference_ci(per_pool[row], per_pool[strongest]) for row in rows}
@@ -167,7 +229,10 @@ __all__ = [
     "ExamplesRun",
     "ExecutionComparison",
     "append_mbpp_examples",
+    "cluster_weights",
+    "clusters_first",
     "compare",
     "examples_first",
+    "lexicographic",
     "run_pool_examples",
 ]
