@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -28,6 +30,7 @@ from codelewm.artifacts.plugins import EXCLUDED_PLUGINS, LineIndex, plugin_hits,
 
 __all__ = [
     "EXCLUDED_PLUGINS",
+    "MAX_REDACT_PASSES",
     "SECRET_PATTERNS",
     "LinearRegex",
     "SecretHit",
@@ -61,8 +64,8 @@ class LinearRegex:
         self._group = group
         self._check = check
 
-    def finditer(self, text: str) -> Iterator[Match]:
-        for match in self._regex.finditer(text):
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Match]:
+        for match in self._regex.finditer(text, pos, len(text) if endpos is None else endpos):
             if self._check is None or self._check(match.group(self._group)):
                 yield match
 
@@ -209,14 +212,26 @@ def redaction(kind: str, secret: str) -> str:
     return f"[REDACTED:{kind}:sha256={digest}:len={len(secret)}]"
 
 
+MAX_REDACT_PASSES = 3
+
+
 def redact(text: str, *, filename: str | None = None) -> str:
     """`text` with every credential `find_secrets` reports replaced by its `redaction`.
 
-    `filename` (a YAML or TOML file, say) applies detect-secrets' rules for that file type, as
-    `secret-scan` does; without it, those of a file of unknown type (code, logs, JSON)."""
-    hits = find_secrets(text, filename=filename)
-    if not hits:
-        return text
+    A redaction can expose what the first scan could not see (a name over 64 characters cut short,
+    a value whose line now falls into other windows), so a redacted text is scanned again, until
+    nothing is found or after `MAX_REDACT_PASSES` scans. `filename` (a YAML or TOML file, say)
+    applies detect-secrets' rules for that file type, as `secret-scan` does; without it, those of a
+    file of unknown type (code, logs, JSON)."""
+    for _ in range(MAX_REDACT_PASSES):
+        hits = find_secrets(text, filename=filename)
+        if not hits:
+            break
+        text = _replaced(text, hits)
+    return text
+
+
+def _replaced(text: str, hits: Sequence[SecretHit]) -> str:
     pieces: list[str] = []
     done = 0
     for kind, start, end in _merged_spans(hits):
@@ -246,25 +261,43 @@ def find_secrets(text: str, *, filename: str | None = None) -> list[SecretHit]:
 
 def pattern_hits(text: str) -> list[SecretHit]:
     """What SECRET_PATTERNS flag: each secret once, under the first (most precise) kind."""
-    if _any_pattern().search(text) is None:  # one pass, the common case for short strings
+    scanned = _encodable(text)
+    if _any_pattern().search(scanned) is None:  # one pass, the common case for short strings
         return []
     lines = LineIndex(text)
     claimed: list[tuple[int, int]] = []  # sorted and disjoint
     hits: list[SecretHit] = []
     for pattern in SECRET_PATTERNS:
-        fresh: list[SecretHit] = []
-        i = 0
-        for match in pattern.regex.finditer(text):  # in order of offset
-            start, end = match.span(pattern.group)
-            while i < len(claimed) and claimed[i][1] <= start:
-                i += 1
-            secret = match.group(pattern.group)
-            if secret.startswith("[REDACTED:") or (i < len(claimed) and claimed[i][0] < end):
-                continue
-            fresh.append(SecretHit(pattern.kind, "codelewm", start, end, secret, lines.line(start)))
+        fresh = [
+            SecretHit(pattern.kind, "codelewm", start, end, text[start:end], lines.line(start))
+            for start, end in _unclaimed_spans(pattern, scanned, claimed)
+            if not text.startswith("[REDACTED:", start)
+        ]
         hits += fresh
         claimed = sorted([*claimed, *((h.start, h.end) for h in fresh)])
     return sorted(hits, key=lambda h: (h.start, h.kind))
+
+
+def _unclaimed_spans(
+    pattern: SecretPattern, text: str, claimed: list[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """The secret spans of `pattern`'s matches that overlap no claimed span. A match that does is
+    searched again in its parts outside the claims, so a key glued to a more precise one
+    (`sk-...` + `sk-or-v1-...`) is still found; each such part is shorter than the match."""
+    ends = [end for _, end in claimed]
+    todo = [(0, len(text))]
+    while todo:
+        lo, hi = todo.pop()
+        for match in pattern.regex.finditer(text, lo, hi):
+            start, end = match.span(pattern.group)
+            first = last = bisect.bisect_right(ends, start)  # claims ending after the start
+            while last < len(claimed) and claimed[last][0] < end:
+                last += 1
+            if first == last:
+                yield start, end
+                continue
+            cuts = [match.start(), *(c for span in claimed[first:last] for c in span), match.end()]
+            todo += [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if a < b]
 
 
 @functools.cache
@@ -280,6 +313,15 @@ def detector_names() -> list[str]:
 def detect_secrets_hits(text: str, *, filename: str | None = None) -> list[SecretHit]:
     """What the detect-secrets plugins flag (artifacts/plugins.py), as `SecretHit`s."""
     return [
-        SecretHit(h.kind, "detect-secrets", h.start, h.end, h.secret, h.line)
-        for h in plugin_hits(text, filename=filename)
+        SecretHit(h.kind, "detect-secrets", h.start, h.end, text[h.start : h.end], h.line)
+        for h in plugin_hits(_encodable(text), filename=filename)
     ]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """`text` with each lone surrogate (not UTF-8, which RE2 needs) as U+FFFD: one code point for
+    one, so offsets into it are offsets into `text` (a secret is still cut from `text` itself)."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
