@@ -8,11 +8,12 @@
     GET  /openapi.json                         -> the OpenAPI schema (committed as docs/openapi.json)
 
 Every error is a `codelewm.error.v1` body: 400 malformed JSON or a refused input, 404 unknown route or
-no index, 405 wrong method, 408 a body that did not arrive within `body_timeout_s` (the connection is
-closed), 413 body / before / instruction / a candidate / the whole request over a character or token
-limit (the message names the limit; the body limit is enforced before the body is parsed), 422 a
-body that does not validate (text that is not valid Unicode included) or too many candidates, 503
-too many requests waiting, 504 scoring took longer than the request timeout, 500 anything else.
+no index, 405 wrong method (with the `Allow` header), 408 a body that did not arrive within
+`body_timeout_s` (the connection is closed), 413 body / before / instruction / a candidate / the
+whole request over a character or token limit (the message names the limit; the body limit is
+enforced before the body is parsed), 422 a body that does not validate (text that is not valid
+Unicode included) or too many candidates, 503 too many requests waiting, 504 scoring took longer
+than the request timeout, 500 anything else.
 Nothing is executed: the server has no `--tests` path.
 
 Concurrency, the slot kept for light requests and the deadline that stops timed-out work:
@@ -21,7 +22,7 @@ Concurrency, the slot kept for light requests and the deadline that stops timed-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -61,6 +62,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         504: "scoring took longer than the request timeout",
         500: "internal error",
     }.items()
+}
+_NO_INDEX: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorRecord, "description": "the server was started without --index"}
 }
 _STATUS_OF_EXIT = {ExitCode.BAD_INPUT: 400, ExitCode.PARSE_FAILURE: 422}
 
@@ -159,7 +163,7 @@ def _add_routes(
             record = record.model_copy(update={"results": record.results[: body.top]})
         return record
 
-    @app.post("/v1/index/query", response_model=IndexQueryRecord)
+    @app.post("/v1/index/query", response_model=IndexQueryRecord, responses=_NO_INDEX)
     async def index_query(body: IndexQueryRequest) -> IndexQueryRecord:
         if index is None:
             raise Refused(
@@ -191,8 +195,10 @@ def _candidates(items: list[CandidateIn | str]) -> tuple[list[str], list[str | N
     return texts, ids
 
 
-def _error(status: int, record: ErrorRecord) -> JSONResponse:
-    return JSONResponse(status_code=status, content=record.model_dump(mode="json"))
+def _error(
+    status: int, record: ErrorRecord, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(status_code=status, content=record.model_dump(mode="json"), headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -214,7 +220,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        return _error(exc.status_code, _record(name, str(exc.detail), exc.status_code))
+        record = _record(name, str(exc.detail), exc.status_code)
+        return _error(exc.status_code, record, exc.headers)  # a 405 keeps its Allow header
 
     @app.exception_handler(CodeLeWMError)
     async def library_error(_: Request, exc: CodeLeWMError) -> JSONResponse:
