@@ -86,7 +86,8 @@ def _check_bound(name: str, value: Any) -> None:
     low, high = CONFIG_BOUNDS[name]
     if name in _FLOAT_FIELDS:
         ok_type = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok_type or not math.isfinite(value):
+        # an int is finite; math.isfinite would overflow on one too large for a float
+        if not ok_type or (isinstance(value, float) and not math.isfinite(value)):
             raise ValueError(f"{name} must be a finite number, not {value!r}")
     elif not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{name} must be an integer, not {type(value).__name__} {value!r}")

@@ -74,7 +74,8 @@ class Calibrator:
                 scale=tuple(float(x) for x in data["scale"]),
                 fitted_on=str(data.get("fitted_on", "")),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # OverflowError: an integer too large for a float (JSON integers have no size limit)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise CheckpointError(f"calibrator.json is malformed: {exc}") from exc
 
 

@@ -137,10 +137,7 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         raise CheckpointError(f"{path / WEIGHTS_NAME} does not fit the config: {exc}") from exc
     check_finite(model, path / WEIGHTS_NAME)
     model.to(device).eval()
-    calibrator = None
-    if (path / CALIBRATOR_NAME).is_file():
-        calibrator = Calibrator.from_json((path / CALIBRATOR_NAME).read_text(encoding="utf-8"))
-        check_calibrator(calibrator, path / CALIBRATOR_NAME)
+    calibrator = _load_calibrator(path / CALIBRATOR_NAME)
     return LoadedCheckpoint(
         path=path,
         model=model,
@@ -150,6 +147,18 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         manifest_sha256=sha256_file(path / MANIFEST_NAME),
         calibrator=calibrator,
     )
+
+
+def _load_calibrator(file: Path) -> Calibrator | None:
+    if not file.is_file():
+        return None
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{file} is not readable UTF-8: {exc}") from exc
+    calibrator = Calibrator.from_json(text)
+    check_calibrator(calibrator, file)
+    return calibrator
 
 
 def check_weights_fit(weights: Path, cfg: ModelConfig) -> None:
