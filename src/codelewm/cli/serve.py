@@ -36,6 +36,14 @@ def serve(
     max_candidates: Annotated[int, typer.Option("--max-candidates", min=1)] = 64,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb", min=0.01)] = 4.0,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    allow_execution: Annotated[
+        bool,
+        typer.Option(
+            "--allow-execution",
+            help="Let requests that ask (`execute` of /v1/rerank) run candidates in the sandbox; "
+            "without it such a request gets 403.",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Serve POST /v1/score, /v1/rerank, /v1/index/query, GET /healthz, /v1/model, /openapi.json.
@@ -70,6 +78,17 @@ def serve(
     err_console.print(
         f"codelewm serve: {reranker.checkpoint_id} on http://{host}:{port}", markup=False
     )
+    if allow_execution:
+        err_console.print(
+            "[yellow]warning:[/] --allow-execution: requests that ask will run candidate code "
+            "in the sandbox"
+        )
     run_server(
-        reranker, host=host, port=port, index=loaded_index, limits=limits, log_level=log_level
+        reranker,
+        host=host,
+        port=port,
+        index=loaded_index,
+        limits=limits,
+        log_level=log_level,
+        allow_execution=allow_execution,
     )

@@ -54,6 +54,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorRecord, "description": text}
     for code, text in {
         400: "malformed JSON or refused input",
+        403: "the request asks to execute code and the server was started without "
+        "--allow-execution",
         408: "the body did not arrive within body_timeout_s",
         413: "body, before, instruction, a candidate or the request over a character or token "
         "limit (GET /v1/model lists them)",
@@ -74,8 +76,10 @@ def create_app(
     *,
     index: TransitionIndex | None = None,
     limits: ServerLimits | None = None,
+    allow_execution: bool = False,
 ) -> FastAPI:
-    """The FastAPI app over an already loaded `reranker` (and optional index)."""
+    """The FastAPI app over an already loaded `reranker` (and optional index). Nothing is executed
+    unless `allow_execution` and a request asks for it (`execute` of /v1/rerank)."""
     scorer = reranker.scorer
     tokenizer = scorer.tokenizer if isinstance(scorer, WorldModelScorer) else None
     limits = limits or ServerLimits()
@@ -103,7 +107,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     _add_error_handlers(app)
-    _add_routes(app, reranker, index, limits, pool)
+    _add_routes(app, reranker, index, limits, pool, allow_execution)
     return app
 
 
@@ -113,6 +117,7 @@ def _add_routes(
     index: TransitionIndex | None,
     limits: ServerLimits,
     pool: ScoringPool,
+    allow_execution: bool,
 ) -> None:
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Health:
@@ -149,16 +154,29 @@ def _add_routes(
 
     @app.post("/v1/rerank", response_model=RerankRecord)
     async def rerank(body: RerankRequest) -> RerankRecord:
+        if body.execute is not None and not allow_execution:
+            raise Refused(
+                403,
+                "ExecutionNotAllowed",
+                "this server does not execute code: the request asked for execute="
+                f"{body.execute!r}",
+                "Start the server with `codelewm serve --allow-execution` (candidates then run "
+                "in the sandbox, only for requests that ask), or drop `execute`.",
+            )
         texts, ids = _candidates(body.candidates)
         chars = check_query(limits, body.before, body.instruction, texts)
-        record = await pool.run(
-            lambda: reranker.rerank(
+
+        def work() -> RerankRecord:
+            record = reranker.rerank(
                 body.before, body.instruction, texts, ids=ids, before_path=body.before_path
-            ),
-            before=body.before,
-            candidates=texts,
-            chars=chars,
-        )
+            )
+            if body.execute == "examples":
+                from codelewm.eval.executed import execute_examples
+
+                record = execute_examples(record, before=body.before, instruction=body.instruction)
+            return record
+
+        record = await pool.run(work, before=body.before, candidates=texts, chars=chars)
         if body.top is not None:
             record = record.model_copy(update={"results": record.results[: body.top]})
         return record

@@ -28,9 +28,10 @@ def serve(
     index: TransitionIndex | None = None,
     limits: ServerLimits | None = None,
     log_level: str = "info",
+    allow_execution: bool = False,
 ) -> None:
     """Serve until interrupted (blocks). The model is already loaded: it loads once, here."""
     import uvicorn
 
-    app = create_app(reranker, index=index, limits=limits)
+    app = create_app(reranker, index=index, limits=limits, allow_execution=allow_execution)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5)

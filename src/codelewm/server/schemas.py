@@ -128,6 +128,12 @@ class RerankRequest(_Query):
 
     candidates: list[CandidateIn | str] = Field(min_length=1)
     top: int | None = Field(default=None, ge=1, description="return only the best `top`")
+    execute: Literal["examples"] | None = Field(
+        default=None,
+        description="OPT-IN EXECUTION: run the valid candidates against the examples the "
+        "instruction and the before's docstrings give, in the sandbox, and rank by them; only on "
+        "a server started with --allow-execution (else 403)",
+    )
 
 
 class IndexQueryRequest(_Query):
