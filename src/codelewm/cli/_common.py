@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from codelewm.artifacts.redact import redact
-from codelewm.errors import CodeLeWMError, ExitCode, InterruptedByUser
+from codelewm.errors import CodeLeWMError, ExitCode, InputError, InterruptedByUser
 from codelewm.records import ErrorRecord
 
 P = ParamSpec("P")
@@ -73,12 +73,27 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             emit_error(interrupted(), as_json=as_json)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
-            internal = CodeLeWMError(f"internal error: {type(exc).__name__}: {exc}")
-            internal.__cause__ = exc
-            emit_error(internal, as_json=as_json)
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+            error = _typed(exc)
+            emit_error(error, as_json=as_json)
+            raise typer.Exit(int(error.exit_code)) from None
 
     return wrapper
+
+
+def _typed(exc: Exception) -> CodeLeWMError:
+    """An OSError on a named path (too long, not a directory, no permission, ...) is bad input, exit
+    2: the paths come from the command line. Anything else is a bug, exit 70."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        name = str(exc.filename)
+        shown = repr(name if len(name) <= 120 else name[:120] + "...")
+        error: CodeLeWMError = InputError(
+            f"{shown}: {exc.strerror or exc}",
+            remediation="Check the paths given: their length, what they name and the permissions.",
+        )
+    else:
+        error = CodeLeWMError(f"internal error: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 def print_json(payload: BaseModel | dict[str, Any] | list[Any]) -> None:
