@@ -12,10 +12,12 @@ import ctypes.util
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -93,6 +95,20 @@ class MachineLayers:
         return self.missing.get(layer)
 
 
+def _hidden_from_others() -> str | None:
+    """Why a fresh unprivileged uid could not read the package's sandbox bootstrap (a directory on
+    the way without o+x, the file without o+r: e.g. a checkout under a 0700 directory), else None."""
+    import codelewm
+
+    for target in (Path(codelewm.__file__).resolve().parent / "execution" / "_bootstrap.py",):
+        for place in (target, *target.parents):
+            mode = place.stat().st_mode
+            needed = stat.S_IROTH if place == target else stat.S_IXOTH
+            if not mode & needed:
+                return f"{place} is not {'readable' if place == target else 'searchable'} by other users"
+    return None
+
+
 def _machine_layers() -> MachineLayers:
     bwrap, unshare, stage = _bwrap_works(), _unshare_works(), _stage_works()
     missing: dict[str, str] = {}
@@ -106,6 +122,8 @@ def _machine_layers() -> MachineLayers:
         missing["uid_drop"] = "not root: no other uid to switch to"
     elif shutil.which("setpriv") is None:
         missing["uid_drop"] = "util-linux's setpriv is not installed"
+    elif (hidden := _hidden_from_others()) is not None:
+        missing["uid_drop"] = hidden
     if (seccomp := _seccomp_works()) is not None:
         missing["seccomp"] = seccomp
     if stage is not None:  # not a layer: the unshare launcher that mounts private /tmp and /run

@@ -61,6 +61,7 @@ def test_the_strongest_launcher_is_chosen_where_the_machine_allows_it(
 ) -> None:
     require("private_tmp")
     require("private_run")
+    require("uid_drop")
     candidates = isolation.candidate_launchers(sys.executable)
     assert launcher.name == candidates[0].name
     assert not any("self-test refused" in caveat for caveat in launcher.caveats)
