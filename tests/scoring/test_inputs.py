@@ -84,3 +84,11 @@ def test_lone_surrogate_position() -> None:
     assert lone_surrogate("ok") is None
     assert lone_surrogate("ab" + LONE) == 2
     assert lone_surrogate("\U0001f600") is None  # a real astral character is fine
+
+
+def test_a_checkpoint_path_the_os_refuses_is_a_checkpoint_error(tmp_path: Path) -> None:
+    from codelewm.errors import CheckpointError
+    from codelewm.scoring.load import load_scorer
+
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_scorer(tmp_path / ("x" * 300))  # ENAMETOOLONG

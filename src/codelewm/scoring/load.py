@@ -73,14 +73,27 @@ def load_scorer(
     """
     directory = resolve_checkpoint(path)
     check_device(device)
-    if not directory.exists():
+    try:
+        exists = directory.exists()
+    except OSError as exc:  # a name the OS refuses (too long, a path through a file, ...)
+        raise CheckpointError(
+            f"checkpoint directory {str(directory)[:200]!r} cannot be read: {exc.strerror}",
+            remediation=DEFAULT_MODEL_REMEDIATION,
+        ) from None
+    if not exists:
         raise CheckpointError(
             f"checkpoint directory {str(directory)!r} does not exist",
             remediation=DEFAULT_MODEL_REMEDIATION,
         )
     from codelewm.scoring.world_model import WorldModelScorer
 
-    scorer = WorldModelScorer.from_checkpoint(directory, device=device, batch_size=batch_size)
+    try:
+        scorer = WorldModelScorer.from_checkpoint(directory, device=device, batch_size=batch_size)
+    except OSError as exc:  # unreadable files inside the directory
+        raise CheckpointError(
+            f"checkpoint {str(directory)[:200]!r} cannot be read: {exc}",
+            remediation=DEFAULT_MODEL_REMEDIATION,
+        ) from exc
     warnings = []
     if scorer.calibrator is None:
         warnings.append("the checkpoint has no calibrator: final_score = -energy")
