@@ -90,3 +90,20 @@ def test_a_recent_file_inside_keeps_an_old_temp_dir(tmp_path: Path) -> None:
     old = time.time() - 2 * STALE_TEMP_AGE_S
     os.utime(legacy, (old, old))
     assert remove_stale_temps(tmp_path / "ds") == []
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_write(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from codelewm.artifacts.atomic import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "page.html", "x")
+        plain = tmp_path / "plain.html"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "page.html").stat().st_mode)
+    assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o644

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from codelewm.errors import InputError
 from codelewm.records import ClaimSummary
 from codelewm.scoring.load import default_model_path
 from codelewm.scoring.trust import (
@@ -98,5 +99,5 @@ def test_claims_are_read_from_p4_reports(tmp_path: Path) -> None:
         0.81,
         -0.03,
     )
-    with pytest.raises(Exception, match="nothing to claim"):
+    with pytest.raises(InputError, match="nothing to claim"):
         claims_from_reports([], checkpoint_id="x", generated_by="t")

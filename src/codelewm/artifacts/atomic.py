@@ -1,4 +1,8 @@
-"""Atomic file writes: temp file in the same directory, fsync, rename."""
+"""Atomic file writes: temp file in the same directory, fsync, rename.
+
+The file gets the mode a plain `open(path, "w")` would give (0666 less the process umask), not the
+0600 of the temp file, so a report or page written here can be read as any other file the user
+writes."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -21,6 +26,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (Linux /proc); 0o022 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def atomic_write_text(path: Path, text: str) -> None:
