@@ -174,19 +174,18 @@ def strip_indent(code: str, indent: str) -> str | None:
 
 def dedent_call(
     before: str, loaded: Sequence[LoadedCandidate]
-) -> tuple[str, list[LoadedCandidate], str | None]:
+) -> tuple[str, list[LoadedCandidate], int]:
     """A before cut from inside a class or function (indented as a whole, so it does not parse)
     and its candidates, dedented by the before's common indent so they parse as the user meant.
 
-    Returns (before, candidates, note); the note (None when nothing changed) says how much was
-    removed. Patches were already applied to the indented before; their afters are dedented too.
+    Returns (before, candidates, columns removed: 0 when nothing changed). Patches were already applied to the indented before; their afters are dedented too.
     A candidate that is not indented like the before keeps its own text and checks."""
     indent = common_indent(before)
     if not indent or static_check(before).validity.parses:
-        return before, list(loaded), None
+        return before, list(loaded), 0
     dedented = strip_indent(before, indent)
     if dedented is None or not static_check(dedented).validity.parses:
-        return before, list(loaded), None
+        return before, list(loaded), 0
     width = len(indent.expandtabs(4))
     out = []
     for candidate in loaded:
@@ -196,11 +195,7 @@ def dedent_call(
             out.append(candidate)
             continue
         out.append(_checked(candidate.record, flat, f"dedented by {width} columns before scoring"))
-    note = (
-        f"dedented: the before and candidates are indented by {width} columns (code cut from a "
-        "class or function); they were scored with that indent removed"
-    )
-    return dedented, out, note
+    return dedented, out, width
 
 
 def load_candidate_file(

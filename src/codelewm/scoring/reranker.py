@@ -31,7 +31,6 @@ from codelewm.code.candidates import (
     MAX_CANDIDATE_BYTES,
     LoadedCandidate,
     candidate_from_text,
-    common_indent,
     dedent_call,
     load_candidates,
     skipped_files,
@@ -199,17 +198,17 @@ class Reranker:
         """Rank already loaded candidates: all scoreable ones go through the model in one call."""
         if not loaded:
             raise InputError("no candidates given", remediation="Give at least one candidate.")
-        original = before
-        before, loaded, dedent_note = dedent_call(before, loaded)
-        dedent_width = len(common_indent(original).expandtabs(4)) if dedent_note else 0
+        before_sha = hashlib.sha256(before.encode("utf-8", "surrogatepass")).hexdigest()  # as given
+        before, loaded, dedent_width = dedent_call(before, loaded)
         action = instruction if instruction and instruction.strip() else None
         scoreable = [i for i, c in enumerate(loaded) if c.error is None and c.after is not None]
         scored = self._score_pool(before, action, [loaded[i].after or "" for i in scoreable])
         by_index = dict(zip(scoreable, scored, strict=True))
         before_names = set(undefined_in_before(before))
-        before_sha = hashlib.sha256(before.encode("utf-8", "surrogatepass")).hexdigest()
         records = [
-            self._record(c, by_index.get(i), before, before_sha, action, len(scoreable))
+            self._record(
+                c, by_index.get(i), before, before_names, before_sha, action, len(scoreable)
+            )
             for i, c in enumerate(loaded)
         ]
         ranked = rank_records(records, before_names)
@@ -224,7 +223,7 @@ class Reranker:
             dedented_columns=dedent_width,
             trust=model_trust(self.checkpoint_id),
             warnings=[
-                *([dedent_note] if dedent_note is not None else []),
+                *([dedent_note(dedent_width)] if dedent_width else []),
                 *self._call_warnings(instruction, action, len(scoreable), len(loaded)),
                 *(note for check in self.before_checks if (note := check(before)) is not None),
             ],
@@ -252,12 +251,12 @@ class Reranker:
         candidate: LoadedCandidate,
         scored: _Scored | None,
         before: str,
+        before_names: set[str],
         before_sha: str,
         instruction: str | None,
         n_scored: int,
     ) -> ScoreRecord:
         warnings = list(candidate.warnings)
-        before_names = set(undefined_in_before(before))
         if candidate.after is not None and candidate.after == before:
             warnings.append(NOOP_WARNING)
         new_names = [n for n in candidate.validity.undefined_names if n not in before_names]
@@ -308,6 +307,13 @@ class Reranker:
         elif n_scored == 1 and n_total > 1:
             warnings.append("only one candidate could be scored: the ranking is trivial")
         return warnings
+
+
+def dedent_note(columns: int) -> str:
+    return (
+        f"dedented: the before and candidates are indented by {columns} columns (code cut from a "
+        "class or function); they were scored with that indent removed"
+    )
 
 
 @functools.lru_cache(maxsize=256)  # a server sees the same before with many candidate sets
