@@ -89,11 +89,11 @@ def load_scorer(
 
     try:
         scorer = WorldModelScorer.from_checkpoint(directory, device=device, batch_size=batch_size)
-    except OSError as exc:  # unreadable files inside the directory
+    except OSError as exc:  # unreadable files inside the directory, or a name the OS refuses
         raise CheckpointError(
-            f"checkpoint {str(directory)[:200]!r} cannot be read: {exc}",
+            f"checkpoint {str(directory)[:200]!r} cannot be read: {exc.strerror}",
             remediation=DEFAULT_MODEL_REMEDIATION,
-        ) from exc
+        ) from None
     warnings = []
     if scorer.calibrator is None:
         warnings.append("the checkpoint has no calibrator: final_score = -energy")
