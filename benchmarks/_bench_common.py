@@ -17,7 +17,7 @@ from types import ModuleType
 import httpx
 
 from codelewm.code.functions import iter_functions
-from codelewm.data.mutations import canonical_source, mutate_canonical
+from codelewm.code.mutations import canonical_source, mutate_canonical
 
 STDLIB = [
     "argparse",

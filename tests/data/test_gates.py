@@ -5,7 +5,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from codelewm.data.capsule import make_capsule
+from codelewm.code.capsule import make_capsule
 from codelewm.data.filters import FilterConfig, path_skip_reason, record_skip_reason
 from codelewm.data.license import (
     license_allowed,

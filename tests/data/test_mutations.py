@@ -13,7 +13,7 @@ import pytest
 from realcode import BISECT_RIGHT, EVERY_OP, REAL_FUNCTIONS
 
 from codelewm.code.functions import normalise
-from codelewm.data.mutations import OPERATORS, Mutation, canonical_source, mutate_function
+from codelewm.code.mutations import OPERATORS, Mutation, canonical_source, mutate_function
 from codelewm.errors import ParseFailureError
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from codelewm.code.functions import iter_functions
-from codelewm.data.mutations import canonical_source, mutate_function
+from codelewm.code.mutations import canonical_source, mutate_function
 from codelewm.errors import ParseFailureError
 from codelewm.records import Split, TransitionRecord
 

@@ -2,7 +2,7 @@
 
     python tests/train/devdata_build.py OUT      -> OUT/dev_mut (train/val) and OUT/dev_test (test)
 
-Real stdlib functions + `data.mutations` (introduce instructions); train/val and test come from
+Real stdlib functions + `code.mutations` (introduce instructions); train/val and test come from
 disjoint module lists; test befores whose normalised hash occurs in train are dropped.
 """
 

@@ -2,7 +2,7 @@
 
 For each task: every reference is canonicalised (`ast.unparse`, as every mutant is, so formatting
 cannot separate them) and must pass its tests in the sandbox, or the task is dropped and counted.
-Mutants come from `codelewm.data.mutations`, are labelled in the sandbox, and up to `max_failing`
+Mutants come from `codelewm.code.mutations`, are labelled in the sandbox, and up to `max_failing`
 failing ones are kept (a mutant that still passes is an equivalent mutant and is dropped). Tasks with
 fewer than `min_failing` failing mutants are dropped. Candidates are sorted by id
 (`<pool_id>#<sha1(code)[:12]>`), so their order tells nothing.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.data.mutations import canonical_source, mutate_function
+from codelewm.code.mutations import canonical_source, mutate_function
 from codelewm.errors import ParseFailureError
 from codelewm.execution import ExecutionStatus, Limits, Policy, SandboxJob, TestKind, run_many
 from codelewm.records import PoolCandidate, RerankPool

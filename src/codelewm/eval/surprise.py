@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.code.functions import normalise
-from codelewm.data.mutations import mutate_function
+from codelewm.code.mutations import mutate_function
 from codelewm.errors import ParseFailureError
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim

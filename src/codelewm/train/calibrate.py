@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codelewm.code.mutations import mutants_of
 from codelewm.records import Split
 from codelewm.scoring.calibrator import KNOWN_FEATURES, Calibrator, fit_calibrator
 from codelewm.scoring.checkpoint import load_checkpoint
@@ -23,7 +24,7 @@ from codelewm.scoring.protocol import Query
 from codelewm.scoring.world_model import WorldModelScorer
 from codelewm.train.checkpoint import save_checkpoint
 from codelewm.train.config import TrainConfig
-from codelewm.train.data import Example, load_examples, mutants_of
+from codelewm.train.data import Example, load_examples
 
 
 def labelled_pools(

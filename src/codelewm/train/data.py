@@ -4,7 +4,7 @@ Every example is drawn with its own `random.Random` seeded by (seed, epoch, inde
 only on its position in the data order — the property exact resume rests on. Negatives, in order:
 other pool members' afters (other instructions on the same before: the signal only the instruction can
 resolve), the unedited before, a partial edit (a proper subset of the diff's hunks), seeded mutants of
-the true after (`data.mutations`, only when the after is in canonical `ast.unparse` form so mutants do
+the true after (`code.mutations`, only when the after is in canonical `ast.unparse` form so mutants do
 not differ by formatting), then afters of other befores (decoys). Duplicates of the true after are
 never negatives.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 
+from codelewm.code.mutations import mutants_of
 from codelewm.data.layout import read_transitions
-from codelewm.data.mutations import canonical_source, mutate_function
-from codelewm.errors import ParseFailureError, SourceUnavailableError
+from codelewm.errors import SourceUnavailableError
 from codelewm.model.batch import Batch
 from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import ModelConfig
@@ -84,17 +84,6 @@ def partial_edit(before: str, after: str, rng: random.Random) -> str | None:
     for i, (op, i1, i2, j1, j2) in enumerate(opcodes):
         out += b[j1:j2] if (op == "equal" or i in chosen) else a[i1:i2]
     return "".join(out)
-
-
-def mutants_of(after: str, n: int, rng: random.Random) -> list[str]:
-    if n == 0:
-        return []
-    try:
-        if canonical_source(after).strip() != after.strip():
-            return []
-        return [m.code for m in mutate_function(after, rng=rng, max_mutants=n)]
-    except (ParseFailureError, RecursionError, ValueError):
-        return []
 
 
 class BatchBuilder:

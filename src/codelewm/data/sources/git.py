@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, Capsule, make_capsule
+from codelewm.code.capsule import DEFAULT_BUDGET_CHARS, Capsule, make_capsule
 from codelewm.data.filters import changed_lines, path_skip_reason, text_skip_reason
 from codelewm.data.gitio import (
     BlobReader,

@@ -1,7 +1,7 @@
 """`--source mutations --code PATH...`: seeded single-point mutations of real functions.
 
 For every function with at least `min_statements` statements (after its docstring), up to
-`mutants_per_function` mutants from `data/mutations.py` (one seeded `random.Random` per function).
+`mutants_per_function` mutants from `code/mutations.py` (one seeded `random.Random` per function).
 Both sides of every record are `ast.unparse` output of the same tree (`canonical_source`), so the
 original and a mutant differ only at the mutated node, never in formatting. Each mutant gives two
 transitions, instruction_kind "template": introduce (original -> mutant, meta direction="introduce")
@@ -23,8 +23,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
-from codelewm.data.mutations import Mutation, mutate_canonical
+from codelewm.code.capsule import DEFAULT_BUDGET_CHARS, make_capsule
+from codelewm.code.mutations import Mutation, mutate_canonical
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.sources.code_functions import (
     FunctionInput,

@@ -30,8 +30,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from codelewm.code.capsule import DEFAULT_BUDGET_CHARS, make_capsule
 from codelewm.code.functions import functions_by_name
-from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
 from codelewm.data.edit_summary import describe_edit
 from codelewm.data.eval_guard import is_eval_code, is_eval_path
 from codelewm.data.fetch import Archive, available_versions, download, prefetch, python_files

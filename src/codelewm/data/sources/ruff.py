@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
+from codelewm.code.capsule import DEFAULT_BUDGET_CHARS, make_capsule
 from codelewm.data.pairs import FunctionEdit, ParsedFile, file_edits, parse_file
 from codelewm.data.ruffrun import Diagnostic, apply_fixes, fixable_diagnostics, ruff_version
 from codelewm.data.sources.base import SourceConfig

@@ -30,9 +30,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from codelewm.data.capsule import DEFAULT_BUDGET_CHARS, make_capsule
+from codelewm.code.capsule import DEFAULT_BUDGET_CHARS, make_capsule
+from codelewm.code.mutations import mutate_canonical
 from codelewm.data.decoys import decoy_pool
-from codelewm.data.mutations import mutate_canonical
 from codelewm.data.sources.base import SourceConfig
 from codelewm.data.sources.code_functions import (
     FunctionInput,

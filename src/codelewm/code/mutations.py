@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from codelewm.code.functions import normalise
-from codelewm.data.mutation_sites import Site, collect_sites, snippet
-from codelewm.data.mutation_templates import Phrase, phrase_for
+from codelewm.code.mutation_sites import Site, collect_sites, snippet
+from codelewm.code.mutation_templates import Phrase, phrase_for
 from codelewm.errors import ParseFailureError
 
 OPERATORS: tuple[str, ...] = (
@@ -97,6 +97,19 @@ def mutate_canonical(canonical: str, *, rng: random.Random, max_mutants: int = 8
         instructions.add(mutation.introduce_instruction)
         mutants.append(mutation)
     return mutants
+
+
+def mutants_of(after: str, n: int, rng: random.Random) -> list[str]:
+    """Up to `n` mutants' code of `after`; none when `after` is not in canonical form (mutants would
+    then also differ by formatting) or does not parse."""
+    if n == 0:
+        return []
+    try:
+        if canonical_source(after).strip() != after.strip():
+            return []
+        return [m.code for m in mutate_function(after, rng=rng, max_mutants=n)]
+    except (ParseFailureError, RecursionError, ValueError):
+        return []
 
 
 def _parses(source: str) -> bool:

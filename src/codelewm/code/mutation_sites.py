@@ -2,7 +2,7 @@
 
 `collect_sites(tree)` walks the tree (skipping annotations, decorators, imports, docstrings and
 f-strings) and asks every operator's site maker for the edits it offers at each node. A site is
-"set `owner.field = new`"; `data/mutations.py` applies it, unparses the tree and restores it.
+"set `owner.field = new`"; `code/mutations.py` applies it, unparses the tree and restores it.
 """
 
 from __future__ import annotations
