@@ -3,7 +3,8 @@ split, chosen by hashing (seed, group) into [0, 1) and cutting at the configured
 
 Deterministic across machines and shards, since it depends only on the seed and the group name; a
 build with few groups can leave a split empty (one git repository is one group unless its source
-groups by directory).
+groups by directory). `groups` pins named groups to a split instead (a fixed, documented held-out set,
+e.g. whole repositories: `[split.groups]` in a build config); every other group is hashed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SplitConfig(BaseModel):
     train: float = 0.9
     val: float = 0.05
     test: float = 0.05
+    groups: dict[str, Split] = {}  # group -> its split, before any hashing
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitConfig:
@@ -41,6 +43,9 @@ def group_position(seed: int, group: str) -> float:
 
 
 def split_of(group: str, *, seed: int, config: SplitConfig) -> Split:
+    pinned = config.groups.get(group)
+    if pinned is not None:
+        return pinned
     position = group_position(seed, group)
     if position < config.train:
         return "train"
