@@ -14,7 +14,7 @@ EXPECTED_SKIPS = {
     "short_message": 1,
     "docstring_only": 1,
     "format_only": 1,
-    "bulk_edit": 4,  # the reformat commit touched 4 of 5 functions
+    "sweep_message": 1,  # "Reformat the module ...": a formatting sweep by its message
     "revert_commit": 1,
     "file_added": 1,
     "non_utf8": 1,
@@ -96,6 +96,17 @@ def test_instruction_is_the_first_paragraph_capped() -> None:
         == "Fix the parser for real"
     )
     assert instruction_of("x" * 600, 512) == "x" * 512
+
+
+def test_without_the_message_filter_the_reformat_is_a_bulk_edit(
+    history: tuple[Path, dict[str, str]],
+) -> None:
+    repo, _ = history
+    source = GitSource(GitConfig(repo=repo, sweep_pattern=None))
+    records = [r for unit in source.units() for r in source.iter_transitions(unit)]
+    assert len(records) == 4
+    assert source.skipped["bulk_edit"] == 4  # the reformat commit touched 4 of 5 functions
+    assert "sweep_message" not in source.skipped
 
 
 def test_large_edits_are_skipped(history: tuple[Path, dict[str, str]]) -> None:

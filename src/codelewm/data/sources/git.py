@@ -10,6 +10,11 @@ Skip reasons (counted in `skipped`): `merge_commit`, `root_commit`, `revert_comm
 `vendored_path`/`generated_path`, `file_too_large`, `binary_file`, `non_utf8`, `unparseable_before_file`/`unparseable_after_file`,
 `function_added`/`function_removed`, `docstring_only`, `format_only`, `bulk_edit` (the commit touched
 more than 30% of a file's functions), `too_many_changed_lines` (an edit of more than 150 lines).
+Commit-level filters for real histories: `sweep_message` (the message names a formatting, typing,
+lint or rename sweep: black, ruff, isort, pyupgrade, pre-commit, ...; `sweep_pattern`), `bulk_commit`
+(every edit of a commit that edits more than `bulk_commit_functions` functions across at least two
+files) and `commit_cap` (a commit keeps a sample of at most `max_per_commit` edits, seeded by `seed`
+and the commit). `max_commits` keeps only the newest N commits (the tail of the topological order).
 Units are runs of `commits_per_unit` consecutive commits, so new history only adds units.
 Records: group = the repository's name (or `<repo>/<top-level dir>` with `group_by = "top_dir"`), license
 = the config's `license`, else its LICENSE file (else pyproject.toml's) at `rev` = its LICENSE file at `rev`, meta = repo, commit,
@@ -18,6 +23,7 @@ author_date, old_path (renames).
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -43,6 +49,13 @@ from codelewm.records import JsonScalar, TransitionRecord
 
 _PARSE_CACHE_SIZE = 512  # parsed blobs held for a later commit of the same unit
 _REVERT = re.compile(r"^Revert\b|This reverts commit [0-9a-f]{7,}", re.MULTILINE)
+# Messages of mechanical sweeps: the edit follows from a tool or a rename, not from what the message
+# asks of one function. Matched against the first paragraph, case-insensitively.
+SWEEP_PATTERN = (
+    r"\b(black|ruff|isort|pyupgrade|autopep8|yapf|flake8|pylint|mypy|pre-commit|codespell|"
+    r"reformat\w*|format(ting)?|lint(ing|er)?|typing|type (hints?|annotations?)|annotat(e|ions?)|"
+    r"renam(e|ed|es|ing)|whitespace)\b"
+)
 
 
 class GitConfig(SourceConfig):
@@ -63,6 +76,11 @@ class GitConfig(SourceConfig):
     bulk_min_touched: int = 3
     capsule_budget_chars: int = DEFAULT_BUDGET_CHARS
     commits_per_unit: int = 250
+    max_commits: int | None = None  # keep only the newest N commits
+    sweep_pattern: str | None = SWEEP_PATTERN  # None: no message filter
+    bulk_commit_functions: int = 30
+    max_per_commit: int | None = 8
+    seed: int = 0
 
 
 def repo_name(repo: Path) -> str:
@@ -91,10 +109,14 @@ class GitSource:
         self._license: tuple[str | None] | None = None
         self._parse_cache: dict[str, ParsedFile | str | None] = {}
         self._pending: Counter[str] = Counter()  # blob -> uses as a before still to come
+        pattern = config.sweep_pattern
+        self._sweep = None if pattern is None else re.compile(pattern, re.IGNORECASE)
 
     def commits(self) -> list[Commit]:
         if self._commits is None:
-            self._commits = list_commits(self.config.repo, self.config.rev)
+            commits = list_commits(self.config.repo, self.config.rev)
+            newest = self.config.max_commits
+            self._commits = commits if newest is None else commits[max(len(commits) - newest, 0) :]
         return self._commits
 
     def license(self) -> str | None:
@@ -136,16 +158,44 @@ class GitSource:
         ]
 
     def iter_transitions(self, unit: str) -> Iterator[TransitionRecord]:
-        chunk = self._chunk(unit)
-        wanted = [c for c in chunk if self._keep_commit(c)]
+        for _, records in self.commit_transitions(self._chunk(unit)):
+            yield from records
+
+    def commit_transitions(
+        self, commits: list[Commit]
+    ) -> Iterator[tuple[Commit, list[TransitionRecord]]]:
+        """(commit, its kept transitions) for every commit of `commits` that passes the commit
+        filters, in the given order (what the history pools of `eval/history_pools.py` read)."""
+        wanted = [c for c in commits if self._keep_commit(c)]
         changes = changed_files(self.config.repo, [c.sha for c in wanted])
         self._parse_cache = {}
         self._pending = Counter(c.old_blob for cs in changes.values() for c in cs)
         license_id = self.license()
         with BlobReader(self.config.repo) as blobs:
             for commit in wanted:
-                for change in changes.get(commit.sha, []):
-                    yield from self._file_transitions(commit, change, blobs, license_id)
+                records = [
+                    record
+                    for change in changes.get(commit.sha, [])
+                    for record in self._file_transitions(commit, change, blobs, license_id)
+                ]
+                yield commit, self._commit_cap(commit, records)
+
+    def _commit_cap(
+        self, commit: Commit, records: list[TransitionRecord]
+    ) -> list[TransitionRecord]:
+        """Drop a bulk commit's edits; sample the others down to `max_per_commit` (seeded)."""
+        files = {record.path for record in records}
+        if len(records) > self.config.bulk_commit_functions and len(files) >= 2:
+            self.skipped["bulk_commit"] += len(records)
+            return []
+        cap = self.config.max_per_commit
+        if cap is None or len(records) <= cap:
+            return records
+        keep = sorted(
+            random.Random(f"{self.config.seed}:{commit.sha}").sample(range(len(records)), cap)
+        )
+        self.skipped["commit_cap"] += len(records) - cap
+        return [records[i] for i in keep]
 
     def _chunk(self, unit: str) -> list[Commit]:
         index = int(unit.split(":", 1)[0])
@@ -162,6 +212,8 @@ class GitSource:
             reason = "revert_commit"
         elif len(instruction_of(commit.message, 10_000)) < self.config.min_message_chars:
             reason = "short_message"
+        elif self._sweep is not None and self._sweep.search(instruction_of(commit.message, 10_000)):
+            reason = "sweep_message"
         if reason is not None:
             self.skipped[reason] += 1
         return reason is None
