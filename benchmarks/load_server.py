@@ -159,8 +159,8 @@ def _stdlib_source() -> str:
 def _cut_to_tokens(text: str, tokens: int, max_chars: int) -> str:
     """The longest prefix of `text` (whole lines) under `tokens` tokens of the default model (the
     limits are measured with the served model's tokenizer; ~4 characters a token for real code)."""
+    from codelewm.checkpoint.tokenizer import CodeTokenizer
     from codelewm.scoring.load import default_model_path
-    from codelewm.scoring.tokenizer import CodeTokenizer
 
     tok = CodeTokenizer.from_file(default_model_path() / "tokenizer.json")
     lines = text[:max_chars].splitlines(keepends=True)

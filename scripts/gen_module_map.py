@@ -24,6 +24,7 @@ AREAS = (
     "data",
     "model",
     "execution",
+    "checkpoint",
     "scoring",
     "train",
     "eval",

@@ -26,8 +26,7 @@ from helper_modules import harness_helpers
 from hypothesis import assume, given
 
 from codelewm.artifacts.manifest import begin_artifact, finalize_artifact
-from codelewm.errors import CheckpointError
-from codelewm.scoring.checkpoint import (
+from codelewm.checkpoint.read import (
     CALIBRATOR_NAME,
     CHECKPOINT_KIND,
     CONFIG_NAME,
@@ -35,6 +34,7 @@ from codelewm.scoring.checkpoint import (
     WEIGHTS_NAME,
     load_checkpoint,
 )
+from codelewm.errors import CheckpointError
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(300)]
 

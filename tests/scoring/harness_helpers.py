@@ -2,7 +2,7 @@
 
 Untrained weights are enough to test the plumbing (loading, batching, records, ranking rules, the
 server); ranking quality is the model's own tests' business. Everything goes through the same code a
-trained checkpoint does: `train.checkpoint.save_checkpoint` writes it, the trust gate loads it.
+trained checkpoint does: `checkpoint.write.save_checkpoint` writes it, the trust gate loads it.
 A uniquely named module (not conftest) so other test directories can import it by path.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import torch
 
+from codelewm.checkpoint.tokenizer import train_tokenizer
+from codelewm.checkpoint.write import save_checkpoint
 from codelewm.model.world_model import ModelConfig, WorldModel
-from codelewm.train.checkpoint import save_checkpoint
 from codelewm.train.config import TrainConfig
-from codelewm.train.tokenizer import train_tokenizer
 
 BEFORE = textwrap.dedent(
     '''\
@@ -82,7 +82,7 @@ def build_tiny_checkpoint(out: Path, *, seed: int = 0, calibrated: bool = False)
     train_cfg = TrainConfig.model_validate({"data": {"dataset": str(out.parent / "no-dataset")}})
     calibrator = None
     if calibrated:
-        from codelewm.scoring.calibrator import Calibrator
+        from codelewm.checkpoint.calibrator import Calibrator
 
         calibrator = Calibrator(
             feature_names=("energy_z", "parses"),
@@ -93,7 +93,11 @@ def build_tiny_checkpoint(out: Path, *, seed: int = 0, calibrated: bool = False)
             fitted_on="test fixture",
         )
     save_checkpoint(
-        out, model=model, tokenizer=tokenizer, train_config=train_cfg, calibrator=calibrator
+        out,
+        model=model,
+        tokenizer=tokenizer,
+        train_config=train_cfg.model_dump(mode="json"),
+        calibrator=calibrator,
     )
     return out
 

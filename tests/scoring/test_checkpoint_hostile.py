@@ -22,9 +22,7 @@ from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
 from codelewm.artifacts.manifest import begin_artifact, finalize_artifact
-from codelewm.cli.app import app
-from codelewm.errors import CheckpointError
-from codelewm.scoring.checkpoint import (
+from codelewm.checkpoint.read import (
     CALIBRATOR_NAME,
     CHECKPOINT_KIND,
     CONFIG_NAME,
@@ -32,6 +30,8 @@ from codelewm.scoring.checkpoint import (
     load_checkpoint,
     verify_checkpoint,
 )
+from codelewm.cli.app import app
+from codelewm.errors import CheckpointError
 from codelewm.scoring.load import default_model_path
 
 DEFAULT = default_model_path()

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from codelewm.checkpoint.calibrator import Calibrator, fit_calibrator
+from codelewm.checkpoint.read import load_checkpoint
 from codelewm.cli.app import app
 from codelewm.errors import CheckpointError
-from codelewm.scoring.calibrator import Calibrator, fit_calibrator
-from codelewm.scoring.checkpoint import load_checkpoint
+from codelewm.scoring.calibrate import calibrate_checkpoint
 from codelewm.scoring.protocol import Query
 from codelewm.scoring.world_model import WorldModelScorer
-from codelewm.train.calibrate import calibrate_checkpoint
 from codelewm.train.loop import TrainResult
 
 

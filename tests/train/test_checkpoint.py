@@ -8,11 +8,11 @@ import pytest
 import torch
 from conftest import tiny_config
 
+from codelewm.checkpoint.read import load_checkpoint, read_checkpoint_config, verify_checkpoint
+from codelewm.checkpoint.write import save_checkpoint
 from codelewm.errors import CheckpointError
-from codelewm.scoring.checkpoint import load_checkpoint, read_checkpoint_config, verify_checkpoint
 from codelewm.scoring.protocol import Query
 from codelewm.scoring.world_model import WorldModelScorer
-from codelewm.train.checkpoint import save_checkpoint
 from codelewm.train.inspect import inspect_checkpoint
 from codelewm.train.loop import TrainResult
 
@@ -81,7 +81,7 @@ def test_saving_twice_gives_identical_weights(tiny_run: TrainResult, tmp_path: P
         tmp_path / "again",
         model=ckpt.model,
         tokenizer=ckpt.tokenizer,
-        train_config=tiny_config(tmp_path),
+        train_config=tiny_config(tmp_path).model_dump(mode="json"),
     )
     again = load_checkpoint(tmp_path / "again")
     for (name, p), (_, q) in zip(

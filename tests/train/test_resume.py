@@ -6,7 +6,7 @@ import pytest
 import torch
 from conftest import tiny_config
 
-from codelewm.scoring.checkpoint import load_checkpoint
+from codelewm.checkpoint.read import load_checkpoint
 from codelewm.train.loop import Progress, run_training
 
 

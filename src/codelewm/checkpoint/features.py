@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.model.edit_input import EditSequence, before_sequence, edit_sequence
 from codelewm.model.world_model import ModelConfig
-from codelewm.scoring.tokenizer import CodeTokenizer
 
 
 def before_input(before_ids: list[int], cfg: ModelConfig) -> EditSequence:

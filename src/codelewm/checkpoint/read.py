@@ -32,11 +32,11 @@ from safetensors.torch import load_model
 from codelewm.artifacts.digest import sha256_file
 from codelewm.artifacts.manifest import MANIFEST_NAME, load_manifest
 from codelewm.artifacts.verify import verify_artifact
+from codelewm.checkpoint.calibrator import Calibrator
+from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.errors import ArtifactError, CheckpointError
 from codelewm.model.world_model import ModelConfig, WorldModel
 from codelewm.records import ArtifactManifest
-from codelewm.scoring.calibrator import Calibrator
-from codelewm.scoring.tokenizer import CodeTokenizer
 
 CHECKPOINT_KIND = "checkpoint"
 CHECKPOINT_SCHEMA = "codelewm.checkpoint.v1"

@@ -1,15 +1,15 @@
 """The code tokenizer shared by training and scoring: a byte-level BPE `tokenizers.Tokenizer` + helpers.
 
 Id 0 is `<pad>`, id 1 is `<gap>` (a skipped stretch in a windowed candidate). `tokenizer.json` travels in
-every checkpoint; `train/tokenizer.py` trains it on the training split only.
+every checkpoint; `train_tokenizer` trains it (training calls it on the training split only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tokenizers import Tokenizer
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from codelewm.errors import CheckpointError
 
@@ -64,3 +64,21 @@ class CodeTokenizer:
     def pad(rows: Sequence[Sequence[int]], length: int, *, value: int = 0) -> list[list[int]]:
         """Truncate or right-pad every row to `length`."""
         return [list(row[:length]) + [value] * max(0, length - len(row)) for row in rows]
+
+
+def train_tokenizer(
+    texts: Iterable[str], *, vocab_size: int, min_frequency: int = 2
+) -> CodeTokenizer:
+    """A byte-level BPE with `<pad>`=0 and `<gap>`=1; deterministic for the same texts in the same order."""
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return CodeTokenizer(tokenizer)

@@ -1,40 +1,31 @@
-"""Write checkpoints (artifact directories) and the exact-resume training state. Nothing is pickled.
+"""Write a checkpoint: an artifact directory that `checkpoint/read.py` loads through the trust gate.
 
-    OUT/best/, OUT/last/   checkpoint artifacts (scoring/checkpoint.py reads them through the trust gate)
-    OUT/state/             resume state: model.safetensors, optimizer.safetensors (+ torch RNG), state.json
-
-The optimizer's tensors go to safetensors under `state.<param index>.<name>`; its hyperparameters and
-the loop position (step, epoch, batch in epoch, best metric, patience) go to state.json.
+OUT/best/, OUT/last/   model.safetensors, config.json (model + training config), tokenizer.json,
+                       calibrator.json (optional), manifest.json with every sha256. Nothing pickled.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import save_model
 
-from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.manifest import ArtifactWriter, load_manifest
-from codelewm.errors import ArtifactError, CheckpointError
-from codelewm.model.world_model import WorldModel
-from codelewm.records import ArtifactManifest
-from codelewm.scoring.calibrator import Calibrator
-from codelewm.scoring.checkpoint import (
+from codelewm.checkpoint.calibrator import Calibrator
+from codelewm.checkpoint.read import (
     CALIBRATOR_NAME,
     CHECKPOINT_KIND,
     CHECKPOINT_SCHEMA,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
 )
-from codelewm.scoring.tokenizer import CodeTokenizer
-from codelewm.train.config import TrainConfig
-
-STATE_SCHEMA = "codelewm.train_state.v1"
+from codelewm.checkpoint.tokenizer import CodeTokenizer
+from codelewm.errors import ArtifactError
+from codelewm.model.world_model import WorldModel
+from codelewm.records import ArtifactManifest
 
 
 def save_checkpoint(
@@ -42,16 +33,17 @@ def save_checkpoint(
     *,
     model: WorldModel,
     tokenizer: CodeTokenizer,
-    train_config: TrainConfig,
+    train_config: Mapping[str, Any],
     parents: Sequence[Path] = (),
     metadata: Mapping[str, Any] | None = None,
     calibrator: Calibrator | None = None,
 ) -> ArtifactManifest:
-    """Write a checkpoint artifact at `out_dir` (replacing an older one there)."""
+    """Write a checkpoint artifact at `out_dir` (replacing an older one there). `train_config` is the
+    training config as JSON data (`TrainConfig.model_dump(mode="json")`), stored under "train"."""
     config = {
         "schema_version": CHECKPOINT_SCHEMA,
         "model": model.cfg.to_dict(),
-        "train": train_config.model_dump(mode="json"),
+        "train": dict(train_config),
     }
     real_parents = [p for p in parents if _has_manifest(p)]
     with ArtifactWriter(
@@ -62,7 +54,7 @@ def save_checkpoint(
         parents=real_parents,
         metadata=metadata,
     ) as art:
-        save_model(_unwrap(model), str(art.path / WEIGHTS_NAME))
+        save_model(unwrap_model(model), str(art.path / WEIGHTS_NAME))
         tokenizer.save(art.path / TOKENIZER_NAME)
         if calibrator is not None:
             (art.path / CALIBRATOR_NAME).write_text(calibrator.to_json(), encoding="utf-8")
@@ -77,68 +69,7 @@ def _has_manifest(path: Path) -> bool:
     return True
 
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The module itself, not its DDP wrapper (whose state_dict keys carry a `module.` prefix)."""
     inner = getattr(model, "module", None)
     return inner if isinstance(inner, torch.nn.Module) else model
-
-
-@dataclass
-class LoopState:
-    """Where the loop stands; with the model, optimizer and RNG it is all exact resume needs."""
-
-    step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    best_metric: float = float("-inf")
-    bad_evals: int = 0
-    examples_seen: int = 0
-
-
-def save_train_state(
-    state_dir: Path, *, model: WorldModel, optimizer: torch.optim.Optimizer, loop: LoopState
-) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    save_model(_unwrap(model), str(state_dir / "model.tmp.safetensors"))
-    opt = optimizer.state_dict()
-    tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
-    for index, values in opt["state"].items():
-        for name, value in values.items():
-            tensors[f"state.{index}.{name}"] = value.detach().clone().contiguous()
-    save_file(tensors, str(state_dir / "optimizer.tmp.safetensors"))
-    groups = [
-        {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()}
-        for g in opt["param_groups"]
-    ]
-    payload = {"schema_version": STATE_SCHEMA, "loop": loop.__dict__, "param_groups": groups}
-    # Tensors first, then state.json last and atomically: a kill leaves the previous complete state.
-    (state_dir / "model.tmp.safetensors").replace(state_dir / "model.safetensors")
-    (state_dir / "optimizer.tmp.safetensors").replace(state_dir / "optimizer.safetensors")
-    atomic_write_text(state_dir / "state.json", json.dumps(payload, indent=2) + "\n")
-
-
-def load_train_state(
-    state_dir: Path, *, model: WorldModel, optimizer: torch.optim.Optimizer
-) -> LoopState:
-    """Restore model, optimizer and torch RNG in place; return the loop position."""
-    try:
-        payload = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(
-            f"no resumable training state in {state_dir}: {exc}",
-            remediation="Start without --resume, or point --out at the run to resume.",
-        ) from exc
-    if payload.get("schema_version") != STATE_SCHEMA:
-        raise CheckpointError(f"{state_dir}/state.json has an unknown schema")
-    load_model(_unwrap(model), str(state_dir / "model.safetensors"), strict=True)
-    tensors = load_file(str(state_dir / "optimizer.safetensors"))
-    torch.set_rng_state(tensors.pop("rng.torch"))
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        state.setdefault(int(index), {})[name] = value
-    groups = [
-        {k: (tuple(v) if k == "betas" else v) for k, v in g.items()}
-        for g in payload["param_groups"]
-    ]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
-    return LoopState(**payload["loop"])

@@ -53,7 +53,7 @@ def calibrate(
     (true after vs its seeded mutants) from a dataset split, and write a calibrated checkpoint copy."""
     if split not in ("train", "val"):
         raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
-    from codelewm.train.calibrate import calibrate_checkpoint  # torch: imported only when used
+    from codelewm.scoring.calibrate import calibrate_checkpoint  # torch: imported only when used
 
     calibrator = calibrate_checkpoint(
         checkpoint,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,6 +63,7 @@ def train(
         "wall_s": round(result.wall_s, 2),
         "examples_per_s": round(result.examples_per_s, 2),
         "stopped_early": result.stopped_early,
+        "warnings": result.warnings,
     }
     if not main:
         return
@@ -91,6 +93,9 @@ def _train_with_progress(
 
     def report(p: loop.Progress) -> None:
         nonlocal last_eval
+        if p.kind == "warning":
+            bar.console.print(f"[bold yellow]warning:[/] {escape(p.message)}")
+            return
         if p.kind == "eval":
             last_eval = f"val R@1 {p.metrics.get('val_r1', 0):.3f} (null {p.metrics.get('val_r1_null', 0):.3f})"
         info = f"loss {p.metrics.get('loss', 0):.3f} {p.metrics.get('examples_per_s', 0):.0f} ex/s {last_eval}"

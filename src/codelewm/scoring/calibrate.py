@@ -16,19 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
+from codelewm.checkpoint.calibrator import KNOWN_FEATURES, Calibrator, fit_calibrator
+from codelewm.checkpoint.read import load_checkpoint
+from codelewm.checkpoint.write import save_checkpoint
 from codelewm.code.mutations import mutants_of
-from codelewm.records import Split
-from codelewm.scoring.calibrator import KNOWN_FEATURES, Calibrator, fit_calibrator
-from codelewm.scoring.checkpoint import load_checkpoint
+from codelewm.data.layout import read_transitions
+from codelewm.errors import SourceUnavailableError
+from codelewm.records import Split, TransitionRecord
 from codelewm.scoring.protocol import Query
 from codelewm.scoring.world_model import WorldModelScorer
-from codelewm.train.checkpoint import save_checkpoint
-from codelewm.train.config import TrainConfig
-from codelewm.train.data import Example, load_examples
 
 
 def labelled_pools(
-    examples: Sequence[Example], *, max_pools: int, mutants: int, seed: int
+    examples: Sequence[TransitionRecord], *, max_pools: int, mutants: int, seed: int
 ) -> list[tuple[Query, list[bool]]]:
     rng = random.Random(seed)
     order = list(range(len(examples)))
@@ -84,7 +84,7 @@ def calibrate_checkpoint(
     ckpt = load_checkpoint(checkpoint)
     scorer = WorldModelScorer(ckpt.model, ckpt.tokenizer)
     pools = labelled_pools(
-        load_examples(dataset, split), max_pools=max_pools, mutants=mutants, seed=seed
+        _transitions(dataset, split), max_pools=max_pools, mutants=mutants, seed=seed
     )
     features, labels = calibration_features(scorer, pools)
     calibrator = fit_calibrator(
@@ -93,14 +93,24 @@ def calibrate_checkpoint(
         KNOWN_FEATURES,
         fitted_on=f"{dataset.name}:{split}:{len(pools)} pools (true after vs its mutants)",
     )
-    train_cfg = TrainConfig.model_validate(ckpt.config["train"])
     save_checkpoint(
         out,
         model=ckpt.model,
         tokenizer=ckpt.tokenizer,
-        train_config=train_cfg,
+        train_config=ckpt.config["train"],
         parents=[checkpoint, dataset],
         metadata={**ckpt.manifest.metadata, "calibrated_on": calibrator.fitted_on},
         calibrator=calibrator,
     )
     return calibrator
+
+
+def _transitions(dataset: Path, split: Split) -> list[TransitionRecord]:
+    """The split's transitions that edit something; SourceUnavailableError when there are none."""
+    records = [rec for rec in read_transitions(dataset, split) if rec.before != rec.after]
+    if not records:
+        raise SourceUnavailableError(
+            f"{dataset}: the {split} split holds no usable transitions",
+            remediation="Build a dataset with a non-empty split: `codelewm dataset build ...`.",
+        )
+    return records

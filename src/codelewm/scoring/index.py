@@ -41,16 +41,16 @@ from torch import Tensor
 
 from codelewm.artifacts.manifest import ArtifactWriter, load_manifest
 from codelewm.artifacts.verify import verify_artifact
-from codelewm.data.layout import read_transitions
-from codelewm.errors import ArtifactError, CheckpointError, InputError
-from codelewm.model.edit_input import EditSequence
-from codelewm.records import IndexHit, IndexQueryRecord, Split, TransitionRecord
-from codelewm.scoring.features import (
+from codelewm.checkpoint.features import (
     before_input,
     candidate_input,
     stack_actions,
     stack_sequences,
 )
+from codelewm.data.layout import read_transitions
+from codelewm.errors import ArtifactError, CheckpointError, InputError
+from codelewm.model.edit_input import EditSequence
+from codelewm.records import IndexHit, IndexQueryRecord, Split, TransitionRecord
 from codelewm.scoring.world_model import WorldModelScorer
 
 INDEX_KIND: Final = "index"

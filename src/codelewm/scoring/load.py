@@ -1,6 +1,6 @@
 """`load_scorer`: a `Reranker` over a checkpoint directory, or over the default model shipped in the package.
 
-Loading goes through the checkpoint trust gate (`scoring/checkpoint.py`): manifest present, every
+Loading goes through the checkpoint trust gate (`checkpoint/read.py`): manifest present, every
 file's sha256 and size as listed, safetensors only, a config this version reads. Any failure is a
 `CheckpointError` (CLI exit 5) with a remediation. There is no fallback: when no checkpoint loads,
 nothing scores.

@@ -33,14 +33,19 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import Tensor
 
+from codelewm.checkpoint.calibrator import Calibrator
+from codelewm.checkpoint.features import (
+    before_input,
+    candidate_input,
+    stack_actions,
+    stack_sequences,
+)
+from codelewm.checkpoint.read import load_checkpoint
+from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import WorldModel
-from codelewm.scoring.calibrator import Calibrator
-from codelewm.scoring.checkpoint import load_checkpoint
 from codelewm.scoring.deadline import check_deadline
-from codelewm.scoring.features import before_input, candidate_input, stack_actions, stack_sequences
 from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query
-from codelewm.scoring.tokenizer import CodeTokenizer
 
 
 class WorldModelScorer:
@@ -64,7 +69,7 @@ class WorldModelScorer:
         self.checkpoint_id = checkpoint_id
         self.checkpoint_sha256 = checkpoint_sha256
         # Latents of befores and of (before, candidate) pairs, by digest: the model is frozen while a
-        # scorer lives (training builds a new scorer for every validation), so a latent never changes.
+        # scorer lives (nothing trains through a scorer), so a latent never changes.
         # Bounded: 131,072 latents of d 96 are ~70 MB; P2 (100 queries x 1,000 candidates) fits.
         self.cache = LatentCache(cache_size)
 

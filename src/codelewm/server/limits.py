@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.records import ErrorRecord
 from codelewm.scoring.inputs import lone_surrogate
-from codelewm.scoring.tokenizer import CodeTokenizer
 from codelewm.server.schemas import ServerLimits
 
 

@@ -20,6 +20,13 @@ from pathlib import Path
 
 import torch
 
+from codelewm.checkpoint.features import (
+    before_input,
+    candidate_input,
+    stack_actions,
+    stack_sequences,
+)
+from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.code.mutations import mutants_of
 from codelewm.data.layout import read_transitions
 from codelewm.errors import SourceUnavailableError
@@ -27,8 +34,6 @@ from codelewm.model.batch import Batch
 from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import ModelConfig
 from codelewm.records import Split, TransitionRecord
-from codelewm.scoring.features import before_input, candidate_input, stack_actions, stack_sequences
-from codelewm.scoring.tokenizer import CodeTokenizer
 from codelewm.train.config import DataSection
 
 

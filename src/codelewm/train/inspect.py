@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codelewm.checkpoint.read import load_checkpoint
 from codelewm.model.world_model import count_parameters
 from codelewm.records import ParentRef
-from codelewm.scoring.checkpoint import load_checkpoint
 
 
 class TensorStats(BaseModel):

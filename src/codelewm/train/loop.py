@@ -9,6 +9,7 @@ Library code never prints: progress goes to an optional callback (the CLI render
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -21,18 +22,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from codelewm.errors import ConfigError
+from codelewm.checkpoint.tokenizer import CodeTokenizer, train_tokenizer
+from codelewm.checkpoint.write import save_checkpoint
+from codelewm.errors import ConfigError, SourceUnavailableError
 from codelewm.extras import require_extra
 from codelewm.model.batch import Batch
 from codelewm.model.loss import LossConfig, world_model_loss
 from codelewm.model.world_model import WorldModel
-from codelewm.scoring.tokenizer import CodeTokenizer
-from codelewm.scoring.world_model import WorldModelScorer
-
-if TYPE_CHECKING:
-    from torch.utils.tensorboard import SummaryWriter
-
-from codelewm.train.checkpoint import LoopState, load_train_state, save_checkpoint, save_train_state
 from codelewm.train.config import TrainConfig
 from codelewm.train.data import BatchBuilder, epoch_order, load_examples, tokenizer_corpus
 from codelewm.train.distributed import (
@@ -42,10 +38,14 @@ from codelewm.train.distributed import (
     init_distributed,
 )
 from codelewm.train.run_dir import prepare_run_dir
-from codelewm.train.tokenizer import train_tokenizer
+from codelewm.train.state import LoopState, load_train_state, save_train_state
 from codelewm.train.validate import PoolQuery, evaluate_pools, pool_queries
 
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
+
 TERMS = ("infonce", "swap", "mse", "sigreg")
+logger = logging.getLogger("codelewm.train")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Progress:
     step: int
     max_steps: int
     metrics: dict[str, float]
-    kind: str = "step"  # "step" | "eval"
+    kind: str = "step"  # "step" | "eval" | "warning" (then `message` says what)
+    message: str = ""
 
 
 @dataclass
@@ -68,6 +69,7 @@ class TrainResult:
     wall_s: float = 0.0
     stopped_early: bool = False
     rank: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def examples_per_s(self) -> float:
@@ -153,13 +155,34 @@ class Trainer:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(self.out_dir / "tb"), purge_step=self.loop.step)
+            for message in self.result.warnings:
+                self.writer.add_text("warnings", message, self.loop.step)
 
     def _val_queries(self) -> list[PoolQuery]:
+        """Validation pools of the val split. Only a dataset that has no val split (no file, or no
+        usable transition: SourceUnavailableError) trains without validation, and says so loudly;
+        a faulty val split (a bad line, ...) raises, since it would silently turn off early stopping
+        and best-checkpoint selection."""
         try:
             val = load_examples(self.cfg.data.dataset, "val")
-        except Exception:  # a dataset without a val split trains without early stopping
+        except SourceUnavailableError as exc:
+            self._warn(
+                f"no validation: {exc.message} -- training runs without early stopping and "
+                "without a best checkpoint (OUT/best/)"
+            )
             return []
         return pool_queries(val, max_queries=self.cfg.data.val_max_pools, seed=self.cfg.seed)
+
+    def _warn(self, message: str) -> None:
+        """Log, report to the progress callback and keep for the checkpoints' metadata."""
+        self.result.warnings.append(message)
+        if not self.dist.is_main:
+            return
+        logger.warning(message)
+        if self.progress is not None:
+            self.progress(
+                Progress(self.loop.step, self.cfg.optim.max_steps, {}, "warning", message)
+            )
 
     def _tokenizer(self) -> CodeTokenizer:
         path = self.state_dir / "tokenizer.json"
@@ -279,7 +302,7 @@ class Trainer:
         loop = self.loop
         metrics: dict[str, float] = {}
         if self.dist.is_main and self.val_queries:
-            metrics = evaluate_pools(WorldModelScorer(self.model, self.tokenizer), self.val_queries)
+            metrics = evaluate_pools(self.model, self.tokenizer, self.val_queries)
             self._log({f"val_{k}": v for k, v in metrics.items()}, kind="eval")
             self.result.last_eval = metrics
         r1 = metrics.get("r1", float("nan"))
@@ -314,12 +337,13 @@ class Trainer:
             path,
             model=self.model,
             tokenizer=self.tokenizer,
-            train_config=self.cfg,
+            train_config=self.cfg.model_dump(mode="json"),
             parents=[self.cfg.data.dataset],
             metadata={
                 "step": self.loop.step,
                 "examples_seen": self.loop.examples_seen,
                 "val": metrics if metrics is not None else self.result.last_eval,
+                **({"warnings": list(self.result.warnings)} if self.result.warnings else {}),
             },
         )
         return path
