@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 
 from codelewm.model.batch import Batch
-from codelewm.model.world_model import ModelConfig, WorldModel
+from codelewm.model.world_model import ModelConfig, WorldModel, build_world_model
 
 TINY = ModelConfig(
     vocab_size=50,
@@ -52,4 +52,4 @@ def make_batch(seed: int = 0, b: int = 3, k: int = 4, a: int = 2) -> Batch:
 
 def tiny_model() -> WorldModel:
     torch.manual_seed(0)
-    return WorldModel(TINY)
+    return build_world_model(TINY)

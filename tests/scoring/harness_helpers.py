@@ -17,7 +17,7 @@ import torch
 
 from codelewm.checkpoint.tokenizer import train_tokenizer
 from codelewm.checkpoint.write import save_checkpoint
-from codelewm.model.world_model import ModelConfig, WorldModel
+from codelewm.model.world_model import ModelConfig, build_world_model
 from codelewm.train.config import TrainConfig
 
 BEFORE = textwrap.dedent(
@@ -78,7 +78,7 @@ def build_tiny_checkpoint(out: Path, *, seed: int = 0, calibrated: bool = False)
         window_radius=12,
     )
     torch.manual_seed(seed)
-    model = WorldModel(cfg).eval()
+    model = build_world_model(cfg).eval()
     train_cfg = TrainConfig.model_validate({"data": {"dataset": str(out.parent / "no-dataset")}})
     calibrator = None
     if calibrated:

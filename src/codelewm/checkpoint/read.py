@@ -35,7 +35,7 @@ from codelewm.artifacts.verify import verify_artifact
 from codelewm.checkpoint.calibrator import Calibrator
 from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.errors import ArtifactError, CheckpointError
-from codelewm.model.world_model import ModelConfig, WorldModel
+from codelewm.model.world_model import ModelConfig, WorldModel, build_world_model
 from codelewm.records import ArtifactManifest
 
 CHECKPOINT_KIND = "checkpoint"
@@ -130,7 +130,7 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
             f"tokenizer has {tokenizer.vocab_size} tokens, the model expects {model_cfg.vocab_size}"
         )
     check_weights_fit(path / WEIGHTS_NAME, model_cfg)  # before allocating anything
-    model = WorldModel(model_cfg)
+    model = build_world_model(model_cfg)
     try:
         load_model(model, str(path / WEIGHTS_NAME), strict=True, device=device)
     except (SafetensorError, RuntimeError, ValueError, OSError) as exc:
@@ -166,7 +166,7 @@ def check_weights_fit(weights: Path, cfg: ModelConfig) -> None:
     dtypes) and the model stays under MAX_PARAMETERS. Reads only the safetensors header and builds
     the model on the meta device, so a hostile config allocates nothing."""
     with torch.device("meta"):
-        skeleton = WorldModel(cfg)
+        skeleton = build_world_model(cfg)
     expected = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
     total = sum(p.numel() for p in skeleton.parameters())
     if total > MAX_PARAMETERS:

@@ -20,6 +20,7 @@ SOURCES: dict[str, str] = {
     "mutations": "codelewm.data.sources.mutations:MutationsSource",
     "stubs": "codelewm.data.sources.stubs:StubsSource",
     "releases": "codelewm.data.sources.releases:ReleasesSource",
+    "doctests": "codelewm.data.sources.doctests:DoctestsSource",
 }
 
 

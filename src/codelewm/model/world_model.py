@@ -7,7 +7,7 @@
     E(b, a, c) = ||ẑ/|ẑ| - z_c/|z_c|||²    in [0, 4]; lower = more plausible
 
 Pure torch: no I/O, no tokenizer. `ModelConfig` holds every argument needed to rebuild the model, so a
-checkpoint stores it beside the weights.
+checkpoint stores it beside the weights; `build_world_model(cfg)` builds the components and injects them.
 """
 
 from __future__ import annotations
@@ -248,21 +248,28 @@ class Predictor(nn.Module):
 
 
 class WorldModel(nn.Module):
-    """Encoders + predictor + temperature. Components are built from one ModelConfig."""
+    """Encoders + predictor + temperature, injected: `build_world_model(cfg)` makes the standard ones.
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    The code encoder and the action encoder share one token embedding (`token_emb`, registered here
+    too, so the state_dict names it `token_emb.weight` as well as under each encoder). `cfg` is kept
+    so a checkpoint can store it and rebuild the model; `init_temperature` comes from it.
+    """
+
+    def __init__(
+        self,
+        *,
+        cfg: ModelConfig,
+        encoder: CodeEncoder,
+        action_encoder: ActionEncoder,
+        predictor: Predictor,
+    ) -> None:
         super().__init__()
         self.cfg = cfg
-        self.token_emb = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=0)
-        self.encoder = CodeEncoder(cfg, self.token_emb)
-        self.action_encoder = ActionEncoder(cfg, self.token_emb)
-        self.predictor = Predictor(cfg)
+        self.token_emb = encoder.token_emb
+        self.encoder = encoder
+        self.action_encoder = action_encoder
+        self.predictor = predictor
         self.log_temperature = nn.Parameter(torch.tensor(math.log(cfg.init_temperature)))
-        self.apply(_init_weights)
-        # Latents start at unit scale: SIGReg's gradient vanishes for latents collapsed near 0.
-        for head in (self.encoder.projector[-1], self.action_encoder.projector):
-            assert isinstance(head, nn.Linear)
-            nn.init.normal_(head.weight, std=head.in_features**-0.5)
 
     def encode(self, ids: Tensor, tags: Tensor, changed: Tensor) -> Tensor:
         """Code sequences (N, T) -> raw latents (N, d_latent)."""
@@ -305,6 +312,24 @@ class WorldModel(nn.Module):
     def energy(z_hat: Tensor, z_c: Tensor) -> Tensor:
         """Squared distance of unit-normalised latents: (..., d) x (..., d) -> (...)."""
         return (F.normalize(z_hat, dim=-1) - F.normalize(z_c, dim=-1)).pow(2).sum(-1)
+
+
+def build_world_model(cfg: ModelConfig) -> WorldModel:
+    """The standard world model of `cfg`: one token embedding shared by both encoders, initialised
+    (from torch's global RNG, so `torch.manual_seed` makes it reproducible)."""
+    token_emb = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=0)
+    model = WorldModel(
+        cfg=cfg,
+        encoder=CodeEncoder(cfg, token_emb),
+        action_encoder=ActionEncoder(cfg, token_emb),
+        predictor=Predictor(cfg),
+    )
+    model.apply(_init_weights)
+    # Latents start at unit scale: SIGReg's gradient vanishes for latents collapsed near 0.
+    for head in (model.encoder.projector[-1], model.action_encoder.projector):
+        assert isinstance(head, nn.Linear)
+        nn.init.normal_(head.weight, std=head.in_features**-0.5)
+    return model
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -28,7 +28,7 @@ from codelewm.errors import ConfigError, SourceUnavailableError
 from codelewm.extras import require_extra
 from codelewm.model.batch import Batch
 from codelewm.model.loss import LossConfig, world_model_loss
-from codelewm.model.world_model import WorldModel
+from codelewm.model.world_model import WorldModel, build_world_model
 from codelewm.train.config import TrainConfig
 from codelewm.train.data import BatchBuilder, epoch_order, load_examples, tokenizer_corpus
 from codelewm.train.distributed import (
@@ -131,7 +131,7 @@ class Trainer:
         self.val_queries = self._val_queries()
         self.tokenizer = self._tokenizer()
         torch.manual_seed(cfg.seed)
-        self.model = WorldModel(cfg.model.build(self.tokenizer.vocab_size)).to(self.device)
+        self.model = build_world_model(cfg.model.build(self.tokenizer.vocab_size)).to(self.device)
         self.optimizer = self._optimizer()
         if self.resume:
             self.loop = load_train_state(self.state_dir, model=self.model, optimizer=self.optimizer)
