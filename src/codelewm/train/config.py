@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import fields
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Self, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from codelewm.errors import ConfigError
 from codelewm.model.loss import LossConfig
@@ -17,25 +18,39 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ModelSection(Section):
-    """ModelConfig minus vocab_size (that comes from the trained tokenizer)."""
+class _ModelSectionBase(Section):
+    """The `[model]` table: `ModelConfig`'s own fields and defaults, less what the trained tokenizer
+    decides (vocab_size), checked with `ModelConfig.from_dict`'s bounds when the config loads."""
 
-    max_len: int = 128
-    action_max_len: int = 48
-    d_model: int = 128
-    n_heads: int = 4
-    n_layers: int = 2
-    action_layers: int = 1
-    d_latent: int = 128
-    predictor_blocks: int = 2
-    predictor_hidden: int = 256
-    dropout: float = 0.0
-    init_temperature: float = 0.1
-    window_head: int = 16
-    window_radius: int = 24
+    @model_validator(mode="after")
+    def _within_bounds(self) -> Self:
+        ModelConfig.from_dict(self.model_dump())  # ValueError -> ValidationError -> ConfigError
+        return self
 
     def build(self, vocab_size: int) -> ModelConfig:
-        return ModelConfig(vocab_size=vocab_size, **self.model_dump())
+        return ModelConfig.from_dict({"vocab_size": vocab_size, **self.model_dump()})
+
+
+def _model_section_fields() -> dict[str, Any]:
+    """(type, default) of every ModelConfig field the TOML may set: one source, no copied defaults."""
+    hints = get_type_hints(ModelConfig)
+    return {
+        f.name: (hints[f.name], f.default)
+        for f in fields(ModelConfig)
+        if f.name not in TOKENIZER_FIELDS
+    }
+
+
+TOKENIZER_FIELDS = frozenset({"vocab_size"})  # set from the trained tokenizer, never from TOML
+if TYPE_CHECKING:
+    ModelSection = _ModelSectionBase
+else:
+    ModelSection = create_model(
+        "ModelSection",
+        __base__=_ModelSectionBase,
+        __doc__=_ModelSectionBase.__doc__,
+        **_model_section_fields(),
+    )
 
 
 class LossSection(Section):
