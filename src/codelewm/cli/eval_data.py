@@ -19,7 +19,9 @@ from codelewm.cli._eval_common import (
     finish,
     progress_bar,
 )
+from codelewm.cli.eval_history import chosen_repos, history_report, history_splits
 from codelewm.data.layout import pools_path, read_pools, read_transitions
+from codelewm.data.sources.git import GitConfig
 from codelewm.errors import GateFailedError, InputError
 from codelewm.eval.action_use import (
     action_use_items,
@@ -27,6 +29,7 @@ from codelewm.eval.action_use import (
     item_sources,
     sample_pools,
 )
+from codelewm.eval.history_pools import FRACTION
 from codelewm.eval.latent import LatentGate, embed_all, latent_report
 from codelewm.eval.latent_render import latent_figures, latent_markdown
 from codelewm.eval.leakage import LeakageCheck, check_leakage, decontaminate, eval_hashes
@@ -94,10 +97,21 @@ def _ranking_command(
 
 @handle_errors
 def action_use(
-    data: DataOpt,
     scorer: ScorerOpt,
     out: OutDirOpt,
-    split: SplitOpt = "test",
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="A dataset directory (data/layout.py); not with --repo/--dataset-config."
+        ),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="Held-out split to evaluate: test or val (history pools: also held-out = both).",
+        ),
+    ] = "test",
     limit: Annotated[
         int, typer.Option("--limit", help="Pools to evaluate (seeded sample).")
     ] = 1000,
@@ -105,15 +119,64 @@ def action_use(
         str | None,
         typer.Option(
             "--source",
-            help="Only pools of this source (e.g. ruff, mutations); default: all sources.",
+            help="Only pools of this source (e.g. ruff, mutations); default: all sources. "
+            "git with --repo or --dataset-config: same-function pools from history.",
         ),
     ] = None,
+    repo: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--repo", help="--source git: a held-out git repository (bare or not); repeatable."
+        ),
+    ] = None,
+    dataset_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--dataset-config",
+            help="--source git: evaluate the held-out git repositories of this build config.",
+        ),
+    ] = None,
+    last_fraction: Annotated[
+        float,
+        typer.Option(
+            "--last-fraction",
+            min=0.01,
+            max=1.0,
+            help="--source git: the held-out period, the last fraction of commits by author time.",
+        ),
+    ] = FRACTION,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """P1: same-before pools; R@1/MRR of the scorer vs its null and shuffled action and baselines."""
+    """P1: same-before pools; R@1/MRR of the scorer vs its null and shuffled action and baselines.
+
+    With --source git and --repo or --dataset-config: same-function pools from the last 20% of each
+    held-out repository's history (eval/history_pools.py), per repository and pooled."""
+    if source == "git" and (repo or dataset_config is not None):
+        _history_action_use(
+            scorer,
+            out,
+            chosen_repos(repo or [], dataset_config, history_splits(split)),
+            {
+                "command": "eval action-use",
+                "source": "git",
+                "repo": [str(r) for r in repo or []],
+                "dataset_config": None if dataset_config is None else str(dataset_config),
+                "split": split,
+                "last_fraction": last_fraction,
+                "scorer": scorer,
+            },
+            device=device,
+            flags=(overwrite, json_output, gate),
+        )
+        return
+    if data is None:
+        raise InputError(
+            "--data is required (or --source git with --repo / --dataset-config)",
+            remediation="Give a dataset directory: --data build/default-data/dataset.",
+        )
     all_pools = list(read_pools(data, _split(split)))
     if source is not None:
         sources = sorted({str(p.source) for p in all_pools})
@@ -170,6 +233,25 @@ def action_use(
     )
 
 
+def _history_action_use(
+    scorer: str,
+    out: Path,
+    chosen: list[tuple[GitConfig, str]],
+    config: dict[str, Any],
+    *,
+    device: str,
+    flags: tuple[bool, bool, bool],
+) -> None:
+    overwrite, json_output, gate = flags
+    fraction = float(config["last_fraction"])
+    names = ", ".join(f"{c.repo} ({label})" for c, label in chosen)
+    with progress_bar(0, "history pools + action-use", quiet=json_output) as advance:
+        report, _ = history_report(
+            chosen, scorer, fraction=fraction, device=device, progress=advance, data=names
+        )
+    _ranking_command(report, out, config, overwrite=overwrite, as_json=json_output, gate=gate)
+
+
 @handle_errors
 def retrieval(
     data: DataOpt,
@@ -180,6 +262,12 @@ def retrieval(
         int, typer.Option("--candidates", help="Held-out afters to rank among.")
     ] = 1000,
     queries: Annotated[int, typer.Option("--queries", help="Queries (seeded sample).")] = QUERIES,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Only transitions of this source (e.g. git); default: all sources."
+        ),
+    ] = None,
     device: DeviceOpt = "cpu",
     overwrite: OverwriteOpt = False,
     gate: GateOpt = False,
@@ -187,10 +275,13 @@ def retrieval(
 ) -> None:
     """P2: the true after among up to 1,000 held-out afters; R@1/5/10, MRR, median rank."""
     records = list(read_transitions(data, _split(split)))
+    if source is not None:
+        records = [r for r in records if r.source == source]
     items = retrieval_items(records, candidates=candidates, queries=queries)
     if not items:
+        where = "" if source is None else f" of source {source!r}"
         raise InputError(
-            f"no transitions in {data} ({split})", remediation="Build the dataset first."
+            f"no transitions{where} in {data} ({split})", remediation="Build the dataset first."
         )
     the_scorer = get_scorer(scorer, device=device)
     variants = retrieval_variants(the_scorer)
@@ -201,7 +292,7 @@ def retrieval(
             variants,
             name="retrieval",
             protocol="P2 cross-candidate retrieval",
-            data=f"{data} ({split})",
+            data=f"{data} ({split}{'' if source is None else ', source ' + source})",
             n_groups=len({i.query.before for i in items}),
             leakage=_leakage(scorer, codes),
             ks=KS,
@@ -218,6 +309,7 @@ def retrieval(
             "scorer": scorer,
             "candidates": candidates,
             "queries": queries,
+            "source": source,
         },
         overwrite=overwrite,
         as_json=json_output,

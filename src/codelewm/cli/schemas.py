@@ -38,6 +38,7 @@ def all_schemas() -> dict[str, type[BaseModel]]:
         "codelewm.view_model.v1": ViewModel,
         # one report model, three protocols: P1, P2 and scorer quality
         "codelewm.eval.action_use.v1": RankingReport,
+        "codelewm.eval.action_use_history.v1": RankingReport,
         "codelewm.eval.retrieval.v1": RankingReport,
         "codelewm.eval.scorer_quality.v1": RankingReport,
         "codelewm.eval.surprise.v1": SurpriseReport,

@@ -1,5 +1,9 @@
 """The report shared by the rank-the-true-after protocols (P1 action use, P2 retrieval, scorer
-quality): results per ranker, the strongest baseline, the paired R@1 lift, leakage and the claim."""
+quality): results per ranker, the strongest baseline, the paired R@1 lift, leakage and the claim.
+
+`control_lifts` gives the paired R@1 difference of the scorer minus each of its controls (its null
+action: the no-action control of P1, the identity of P2; a shuffled action), pooled and, when items
+carry group labels, per group."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.eval.bootstrap import Estimate, bootstrap_ci
+from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.eval.ranking import (
@@ -40,6 +44,8 @@ class RankingReport(BaseModel):
     by_group: dict[str, dict[str, Estimate]] = {}  # ranker -> group (e.g. source) -> R@1
     strongest_baseline: str | None
     lift_r1: Estimate | None
+    control_lifts: dict[str, Estimate] = {}  # control -> paired R@1 of (scorer - control)
+    control_lifts_by_group: dict[str, dict[str, Estimate]] = {}  # control -> group -> the same
     leakage: LeakageCheck
     claim: Claim
     notes: list[str]
@@ -84,11 +90,41 @@ def ranking_report(
         by_group=_by_group(results, groups) if groups is not None else {},
         strongest_baseline=best,
         lift_r1=lift,
+        control_lifts=_control_lifts(results, None),
+        control_lifts_by_group=(
+            {c: _per_group(results, c, groups) for c in _control_lifts(results, None)}
+            if groups is not None
+            else {}
+        ),
         leakage=leakage,
         claim=claim,
         notes=list(notes),
         runtime_s=round(time.perf_counter() - started, 3),
     )
+
+
+def _control_lifts(
+    results: Sequence[RankResult], keep: Sequence[bool] | None
+) -> dict[str, Estimate]:
+    main = results[0]
+    return {
+        r.name: paired_difference_ci(_pick(main.per_item_r1, keep), _pick(r.per_item_r1, keep))
+        for r in results[1:]
+        if r.role == "control"
+    }
+
+
+def _pick(values: Sequence[float], keep: Sequence[bool] | None) -> list[float]:
+    return list(values) if keep is None else [v for v, k in zip(values, keep, strict=True) if k]
+
+
+def _per_group(
+    results: Sequence[RankResult], control: str, groups: Sequence[str]
+) -> dict[str, Estimate]:
+    return {
+        g: _control_lifts(results, [label == g for label in groups])[control]
+        for g in sorted(set(groups))
+    }
 
 
 def _by_group(
@@ -150,8 +186,27 @@ def ranking_markdown(report: RankingReport) -> str:
             f"\nR@1 lift of {report.scorer} over the strongest baseline ({report.strongest_baseline}),"
             f" paired: {report.lift_r1.text(signed=True)}.\n"
         )
+    lines.extend(_control_lines(report))
     lines.append(claim_markdown(report.claim.allowed, report.claim.statement, report.leakage.note))
     return "\n".join(lines)
+
+
+def _control_lines(report: RankingReport) -> list[str]:
+    if not report.control_lifts:
+        return []
+    lines = [f"\nR@1 of {report.scorer} minus each control, paired:\n"]
+    labels = sorted({g for per in report.control_lifts_by_group.values() for g in per})
+    header = ["control", "all", *labels]
+    rows = [
+        [
+            name,
+            lift.text(signed=True),
+            *(report.control_lifts_by_group.get(name, {})[g].text(signed=True) for g in labels),
+        ]
+        for name, lift in report.control_lifts.items()
+    ]
+    lines.append(markdown_table(header, rows))
+    return lines
 
 
 def ranking_figures(report: RankingReport) -> dict[str, Figure]:
