@@ -13,7 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "codelewm"
 ALLOWED: dict[str, set[str]] = {
     "code": set(),
     "artifacts": set(),
-    "data": {"code", "artifacts"},
+    # data labels training pools by running them in the sandbox at build time (data/labelled.py)
+    "data": {"code", "artifacts", "execution"},
     "model": set(),
     "execution": {"code", "artifacts"},
     "checkpoint": {"model", "code", "artifacts"},

@@ -22,8 +22,10 @@ class Record(BaseModel):
 
 # --- data -------------------------------------------------------------------------------------
 
-TransitionSource = Literal["git", "ruff", "mutations", "releases", "stubs", "jsonl"]
-InstructionKind = Literal["commit", "rule", "template", "docstring", "abstract", "external"]
+TransitionSource = Literal[
+    "git", "ruff", "mutations", "releases", "stubs", "jsonl", "exercism", "quixbugs", "doctests"
+]
+InstructionKind = Literal["commit", "rule", "template", "docstring", "abstract", "external", "task"]
 Split = Literal["train", "val", "test"]
 
 

@@ -20,6 +20,8 @@ SOURCES: dict[str, str] = {
     "mutations": "codelewm.data.sources.mutations:MutationsSource",
     "stubs": "codelewm.data.sources.stubs:StubsSource",
     "releases": "codelewm.data.sources.releases:ReleasesSource",
+    "exercism": "codelewm.data.sources.labelled:ExercismSource",
+    "quixbugs": "codelewm.data.sources.labelled:QuixbugsSource",
     "doctests": "codelewm.data.sources.doctests:DoctestsSource",
 }
 
