@@ -17,7 +17,15 @@ from numpy.typing import NDArray
 from codelewm.errors import CheckpointError
 
 CALIBRATOR_SCHEMA = "codelewm.calibrator.v1"
-KNOWN_FEATURES = ("energy_z", "action_gain", "consensus", "parses")
+#: the v1 features (energy z-scored in the pool, raw action gain, raw latent consensus, parses)
+LEGACY_FEATURES = ("energy_z", "action_gain", "consensus", "parses")
+#: the fused score's features (`scoring/fusion.py`): model signals and static signals, z-scored
+#: within the pool where they are continuous
+FUSED_MODEL_FEATURES = ("energy_z", "action_gain_z", "latent_consensus_z")
+FUSED_STATIC_FEATURES = ("valid", "parses", "token_consensus_z", "log_count_z")
+KNOWN_FEATURES = tuple(
+    dict.fromkeys(LEGACY_FEATURES + FUSED_MODEL_FEATURES + FUSED_STATIC_FEATURES)
+)
 
 
 @dataclass(frozen=True)

@@ -60,16 +60,26 @@ def require_labels(pools: Sequence[RerankPool]) -> list[list[bool]]:
 
 
 def pool_queries(pools: Sequence[RerankPool]) -> list[Query]:
-    """One scoring query per pool: its before, instruction and candidates' full code."""
+    """One scoring query per pool: its before, instruction and candidates' full code; the
+    candidates' `n_samples` (how many raw samples each stands for) as weights when the file has them."""
     return [
         Query(
             before=pool.before,
             instruction=pool.instruction,
             candidates=tuple(candidate_code(pool.before, c.code) for c in pool.candidates),
             query_id=pool.pool_id,
+            weights=sample_counts(pool),
         )
         for pool in pools
     ]
+
+
+def sample_counts(pool: RerankPool) -> tuple[float, ...] | None:
+    """Each candidate's `n_samples` (1 where absent), or None when no candidate gives one."""
+    raw = [getattr(c, "n_samples", None) for c in pool.candidates]
+    if all(v is None for v in raw):
+        return None
+    return tuple(float(v) if isinstance(v, int | float) and v >= 1 else 1.0 for v in raw)
 
 
 def candidate_code(before: str, code: str) -> str:

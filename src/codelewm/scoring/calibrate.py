@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codelewm.checkpoint.calibrator import KNOWN_FEATURES, Calibrator, fit_calibrator
+from codelewm.checkpoint.calibrator import LEGACY_FEATURES, Calibrator, fit_calibrator
 from codelewm.checkpoint.read import load_checkpoint
 from codelewm.checkpoint.write import save_checkpoint
 from codelewm.code.mutations import mutants_of
@@ -65,7 +65,7 @@ def calibration_features(
             "consensus": np.asarray(s.components["consensus"]),
             "parses": np.asarray(s.components["parses"]),
         }
-        rows += np.stack([feats[n] for n in KNOWN_FEATURES], axis=1).tolist()
+        rows += np.stack([feats[n] for n in LEGACY_FEATURES], axis=1).tolist()
         labels += pool_labels
     return np.asarray(rows, dtype=np.float64), labels
 
@@ -90,7 +90,7 @@ def calibrate_checkpoint(
     calibrator = fit_calibrator(
         features,
         labels,
-        KNOWN_FEATURES,
+        LEGACY_FEATURES,
         fitted_on=f"{dataset.name}:{split}:{len(pools)} pools (true after vs its mutants)",
     )
     save_checkpoint(

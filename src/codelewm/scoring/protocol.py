@@ -22,6 +22,13 @@ class Query:
     instruction: str | None
     candidates: tuple[str, ...]
     query_id: str = ""
+    #: how many raw samples each candidate stands for (`n_samples` of a pool file); None = each
+    #: distinct candidate counts as often as it occurs in `candidates`
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.weights is not None and len(self.weights) != len(self.candidates):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.candidates)} candidates")
 
 
 #: component-name prefix of a calibrator term: `term:energy_z` is energy_z's part of final_score

@@ -5,10 +5,12 @@ For each query (before b, instruction a, candidates c_1..c_K) it batches every c
     energy            E(b, a, c) = ||P(z_b, a) - z_c||² on unit latents; lower = more plausible
     no_action_energy  E(b, ∅, c) with the learned null action
     action_gain       E(b, ∅, c) - E(b, a, c); HIGHER = the instruction explains c better than no instruction
-    consensus         mean cosine of z_c to the other candidates' latents in the same query; HIGHER = more typical
+    consensus         mean cosine of z_c to the other candidates' latents in the same query, each counted
+                      as often as it was sampled (`Query.weights`); HIGHER = more typical
     parses            1.0 if the candidate parses as Python, else 0.0; HIGHER = better
-    final_score       calibrator logit over [energy_z, action_gain, consensus, parses] when the checkpoint has
-                      one, else -energy; HIGHER = better
+    final_score       the checkpoint's calibrator over the features it names, else -energy; HIGHER =
+                      better. A v2 calibrator fuses the model's signals with the static ones
+                      (validity, token consensus, duplicate count: `scoring/fusion.py`)
 
     term:<feature>    that feature's term of final_score (weight * standardised value): what decided it
 
@@ -45,6 +47,12 @@ from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import WorldModel
 from codelewm.scoring.deadline import check_deadline
+from codelewm.scoring.fusion import (
+    model_features,
+    static_features,
+    vote_weights,
+    weighted_consensus,
+)
 from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query
 
 
@@ -166,26 +174,30 @@ class WorldModelScorer:
         k = len(query.candidates)
         e = energy.astype(np.float64)
         gain = no_action.astype(np.float64) - e
-        if k > 1:
-            sims = (unit @ unit.T).cpu().numpy().astype(np.float64)  # (K, K)
-            consensus = (sims.sum(1) - np.diag(sims)) / (k - 1)
-        else:
-            consensus = np.zeros(k)
+        weights = vote_weights(query)
+        sims = (unit @ unit.T).cpu().numpy().astype(np.float64) if k > 1 else np.ones((k, k))
+        consensus = weighted_consensus(sims, weights)
         parses = np.array([_parses(code) for code in query.candidates], dtype=np.float64)
         terms: dict[str, tuple[float, ...]] = {}
         if self.calibrator is None:
             final = -e
         else:
             features = {
+                # v1 features (a calibrator of an older checkpoint names these)
                 "energy_z": (e - e.mean()) / (e.std() + 1e-6),
                 "action_gain": gain,
                 "consensus": consensus,
                 "parses": parses,
             }
-            matrix = np.stack([features[n] for n in self.calibrator.feature_names], axis=1)
+            names = self.calibrator.feature_names
+            if any(name not in features for name in names):
+                features |= model_features(e, no_action.astype(np.float64), sims, weights)
+                features |= static_features(query)
+                features["energy_z"] = (e - e.mean()) / (e.std() + 1e-6)
+            matrix = np.stack([features[n] for n in names], axis=1)
             final = self.calibrator.score(matrix)
             parts = self.calibrator.terms(matrix)  # (K, F)
-            for j, name in enumerate(self.calibrator.feature_names):
+            for j, name in enumerate(names):
                 terms[f"{TERM_PREFIX}{name}"] = tuple(float(v) for v in parts[:, j])
         return PoolScores(
             energies=tuple(float(v) for v in -final),
