@@ -46,12 +46,31 @@ def test_window_keeps_head_and_change_with_gaps() -> None:
     before = list(range(10, 110))  # 100 tokens, no newlines
     cand = [*before[:60], 500, *before[61:]]
     seq = edit_sequence(
-        before, cand, max_len=64, newline_ids=frozenset(), gap_id=GAP_ID, head=4, radius=3
+        before, cand, max_len=14, newline_ids=frozenset(), gap_id=GAP_ID, head=4, radius=3
     )
-    # head 0..3, gap, 57..60 (with the delete of 70 and insert of 500), then 3 after, gap at the end
     # head, gap, 3 tokens of left radius, the delete and the insert, 3 tokens of right radius, gap
     assert seq.ids == (10, 11, 12, 13, GAP_ID, 67, 68, 69, 70, 500, 71, 72, 73, GAP_ID)
     assert seq.tags == (KEEP,) * 4 + (GAP,) + (KEEP,) * 3 + (DELETE, INSERT) + (KEEP,) * 3 + (GAP,)
+    assert seq.cut == 101 - 12  # the merged sequence has 101 tokens; 12 of them are shown
+
+
+def test_window_widens_to_fill_max_len() -> None:
+    before = list(range(10, 110))
+    cand = [*before[:60], 500, *before[61:]]
+    seq = edit_sequence(
+        before, cand, max_len=64, newline_ids=frozenset(), gap_id=GAP_ID, head=4, radius=3
+    )
+    assert len(seq) <= 64
+    assert len(seq) >= 62  # the radius grew until the window nearly fills max_len
+    assert 500 in seq.ids and seq.ids[:4] == (10, 11, 12, 13)
+    assert seq.cut == 101 - sum(1 for tag in seq.tags if tag != GAP)
+
+
+def test_whole_input_is_not_cut() -> None:
+    before = list(range(10, 110))
+    cand = [*before[:60], 500, *before[61:]]
+    seq = edit_sequence(before, cand, max_len=512, newline_ids=frozenset(), gap_id=GAP_ID)
+    assert len(seq) == 101 and seq.cut == 0 and GAP not in seq.tags
 
 
 def test_short_edit_is_not_windowed_and_is_capped() -> None:

@@ -3,13 +3,16 @@
 Pure functions over token ids (no torch, no I/O). The before is encoded alone — `before_sequence` looks at
 nothing but the before — so its latent can never leak anything about a candidate or the true after. A
 candidate is aligned against the before with `difflib.SequenceMatcher` on token ids; the merged sequence
-carries a tag per token (keep / insert / delete) and a flag for tokens on changed lines. A window keeps
-the first `head` tokens (the signature) and `radius` tokens around every changed span; skipped stretches
-become one `gap` token. An identical candidate yields exactly the before's sequence.
+carries a tag per token (keep / insert / delete) and a flag for tokens on changed lines. A sequence
+that fits `max_len` is kept whole. A longer one keeps the first `head` tokens (the signature and the
+docstring's head) and at least `radius` tokens around every changed span, the radius widened as far
+as `max_len` allows; skipped stretches become one `gap` token, and `cut` counts the tokens left out.
+An identical candidate yields exactly the before's sequence.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -28,6 +31,7 @@ class EditSequence:
     ids: tuple[int, ...]
     tags: tuple[int, ...]
     changed: tuple[int, ...]
+    cut: int = 0  # tokens of the (merged) input left out by the window or the length cap
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -36,7 +40,9 @@ class EditSequence:
 def before_sequence(before_ids: list[int], *, max_len: int) -> EditSequence:
     """The before alone: its first `max_len` tokens, all tagged keep."""
     ids = tuple(before_ids[:max_len])
-    return EditSequence(ids=ids, tags=(KEEP,) * len(ids), changed=(0,) * len(ids))
+    return EditSequence(
+        ids=ids, tags=(KEEP,) * len(ids), changed=(0,) * len(ids), cut=len(before_ids) - len(ids)
+    )
 
 
 def align(before_ids: list[int], cand_ids: list[int]) -> tuple[list[int], list[int]]:
@@ -88,7 +94,7 @@ def edit_sequence(
     changed = changed_line_flags(ids, tags, newline_ids)
     if len(ids) <= max_len:
         return EditSequence(ids=tuple(ids), tags=tuple(tags), changed=tuple(changed))
-    keep = _window(tags, head=head, radius=radius)
+    keep = _widest_window(tags, head=head, radius=radius, max_len=max_len)
     out_ids: list[int] = []
     out_tags: list[int] = []
     out_changed: list[int] = []
@@ -106,11 +112,36 @@ def edit_sequence(
         out_ids.append(gap_id)
         out_tags.append(GAP)
         out_changed.append(0)
+    kept = min(len(out_ids), max_len)
+    shown = sum(1 for tag in out_tags[:kept] if tag != GAP)
     return EditSequence(
         ids=tuple(out_ids[:max_len]),
         tags=tuple(out_tags[:max_len]),
         changed=tuple(out_changed[:max_len]),
+        cut=len(ids) - shown,
     )
+
+
+def _rendered_length(keep: list[int], n: int) -> int:
+    """Tokens of a window: the kept positions plus one gap token per skipped stretch."""
+    gaps = sum(1 for a, b in itertools.pairwise(keep) if b != a + 1)
+    gaps += int(bool(keep) and keep[0] != 0) + int(bool(keep) and keep[-1] != n - 1)
+    return len(keep) + gaps
+
+
+def _widest_window(tags: list[int], *, head: int, radius: int, max_len: int) -> list[int]:
+    """`_window` with the largest radius (>= `radius`) whose rendering still fits `max_len`."""
+    n = len(tags)
+    best = _window(tags, head=head, radius=radius)
+    lo, hi = radius + 1, n
+    while lo <= hi:  # the rendered length grows with the radius: binary search
+        mid = (lo + hi) // 2
+        keep = _window(tags, head=head, radius=mid)
+        if _rendered_length(keep, n) <= max_len:
+            best, lo = keep, mid + 1
+        else:
+            hi = mid - 1
+    return best
 
 
 def _window(tags: list[int], *, head: int, radius: int) -> list[int]:
