@@ -78,6 +78,12 @@ class DataSection(Section):
     negatives_partial: bool = True
     negatives_mutants: int = Field(default=2, ge=0, description="seeded mutants of the true after")
     negatives_decoys: int = Field(default=2, ge=0, description="afters of other befores")
+    labelled_repeat: int = Field(
+        default=4,
+        ge=1,
+        description="times each transition with a sandbox-labelled pool appears per epoch (its "
+        "failing members are its first negatives)",
+    )
     max_train_examples: int | None = None
     val_max_pools: int = 200
     tokenizer_vocab: int = 8192

@@ -15,7 +15,7 @@ import difflib
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -28,12 +28,13 @@ from codelewm.checkpoint.features import (
 )
 from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.code.mutations import mutants_of
+from codelewm.data.labelled import read_labelled_pools
 from codelewm.data.layout import read_transitions
 from codelewm.errors import SourceUnavailableError
 from codelewm.model.batch import Batch
 from codelewm.model.edit_input import EditSequence
 from codelewm.model.world_model import ModelConfig
-from codelewm.records import Split, TransitionRecord
+from codelewm.records import RerankPool, Split, TransitionRecord
 from codelewm.train.config import DataSection
 
 
@@ -45,6 +46,11 @@ class Example:
     siblings: tuple[
         tuple[str | None, str], ...
     ]  # (instruction, after) of other edits of this before
+    # Members of the transition's sandbox-labelled pool (data/labelled.py): programs that FAILED the
+    # task's checks (the behaviour-grounded negatives, drawn first) and ones that passed (equivalents
+    # of the after: never negatives).
+    failing: tuple[str, ...] = ()
+    passing: tuple[str, ...] = ()
 
 
 def group_examples(records: Iterable[TransitionRecord]) -> list[Example]:
@@ -67,8 +73,41 @@ def group_examples(records: Iterable[TransitionRecord]) -> list[Example]:
     return examples
 
 
-def load_examples(dataset: Path, split: Split, *, limit: int | None = None) -> list[Example]:
+def attach_labelled(
+    examples: Sequence[Example], pools: Iterable[RerankPool], *, repeat: int
+) -> list[Example]:
+    """Examples whose (before, after) is a labelled pool's (before, reference) get its failing and
+    passing members, and appear `repeat` times (they are few beside the mutation transitions and
+    carry the only execution-grounded signal)."""
+    members: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for pool in pools:
+        reference = next(
+            (c.code for c in pool.candidates if getattr(c, "origin", None) == "reference"), None
+        )
+        if reference is None:
+            continue
+        failing = tuple(c.code for c in pool.candidates if c.passed is False)
+        passing = tuple(c.code for c in pool.candidates if c.passed and c.code != reference)
+        members[(pool.before, reference)] = (failing, passing)
+    out: list[Example] = []
+    extra: list[Example] = []
+    for ex in examples:
+        found = members.get((ex.before, ex.after))
+        if found is None:
+            out.append(ex)
+            continue
+        labelled = replace(ex, failing=found[0], passing=found[1])
+        out.append(labelled)
+        extra += [labelled] * max(0, repeat - 1)
+    return out + extra
+
+
+def load_examples(
+    dataset: Path, split: Split, *, limit: int | None = None, labelled_repeat: int = 1
+) -> list[Example]:
+    """The split's examples; the sandbox-labelled ones carry their pool's members."""
     examples = group_examples(read_transitions(dataset, split))
+    examples = attach_labelled(examples, read_labelled_pools(dataset, split), repeat=labelled_repeat)
     if not examples:
         raise SourceUnavailableError(
             f"{dataset}: the {split} split holds no usable transitions",
@@ -119,8 +158,11 @@ class BatchBuilder:
 
     def candidates(self, index: int, rng: random.Random) -> list[str]:
         ex = self.examples[index]
+        failing = list(ex.failing)
+        rng.shuffle(failing)
         pool = [after for _, after in ex.siblings]
         rng.shuffle(pool)
+        pool = failing + pool
         if self.data.negatives_before:
             pool.append(ex.before)
         if self.data.negatives_partial:
@@ -132,6 +174,8 @@ class BatchBuilder:
             pool.append(self.examples[rng.randrange(len(self.examples))].after)
         out = [ex.after]
         for text in pool:
+            if text in ex.passing:  # an equivalent of the after is never a negative
+                continue
             if text not in out and len(out) < self.data.candidates:
                 out.append(text)
         return out
@@ -198,7 +242,7 @@ def epoch_order(n: int, *, seed: int, epoch: int, rank: int, world: int) -> list
 
 
 def _texts(ex: Example) -> list[str]:
-    texts = [ex.before, ex.after]
+    texts = [ex.before, ex.after, *ex.failing]
     texts += [after for _, after in ex.siblings]
     texts += [i for i, _ in ex.siblings if i]
     if ex.instruction:

@@ -127,7 +127,12 @@ class Trainer:
             f"cuda:{self.dist.local_rank}" if cfg.device == "cuda" else "cpu"
         )
         self.state_dir = self.out_dir / "state"
-        self.examples = load_examples(cfg.data.dataset, "train", limit=cfg.data.max_train_examples)
+        self.examples = load_examples(
+            cfg.data.dataset,
+            "train",
+            limit=cfg.data.max_train_examples,
+            labelled_repeat=cfg.data.labelled_repeat,
+        )
         self.val_queries = self._val_queries()
         self.tokenizer = self._tokenizer()
         torch.manual_seed(cfg.seed)
