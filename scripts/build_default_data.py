@@ -3,27 +3,36 @@
 Every number in DATA.md comes from this run: the build's own stats.json and filter_report.json, the
 wall clock around each step, and the machine's load average (the machine may be shared; the report
 says so rather than hiding it). Run through `scripts/build-default-data`.
+
+The git bundles (`--bundles`, default ../shared/data/git) are cloned bare into build/default-data/git/
+first (the bundles are read-only inputs). `--time-git` builds ONLY the git sources of the config, cold,
+into build/default-data/git-only and writes build/default-data/git-timing.json (no DATA.md); a later
+full run puts that measurement into DATA.md when it was made for the same git tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import sysconfig
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from codelewm.data.build import load_build_config
+from codelewm.data.build import BuildConfig, load_build_config
 from codelewm.data.eval_guard import eval_hashes, is_eval_code
 from codelewm.data.fetch import Fetched, load_pins, materialise
 from codelewm.data.layout import SPLITS, read_transitions
+from codelewm.data.sources.git import GitConfig
 from codelewm.data.sources.releases import ReleasesConfig, ReleasesSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +44,9 @@ CORPUS = WORK / "corpus"
 OUT = WORK / "dataset"
 CACHE = WORK / "unit-cache"
 REPORT = Path("docs/benchmarks/DATA.md")
+BUNDLES = Path("../shared/data/git")
+GIT_ONLY = WORK / "git-only"
+GIT_TIMING = WORK / "git-timing.json"
 TARGET_TRAIN = 150_000
 TARGET_HELD_OUT_POOLS = 3_000
 TARGET_WALL_S = 15 * 60
@@ -51,22 +63,107 @@ def fetch() -> tuple[list[Fetched], float]:
     return provenance, time.perf_counter() - start
 
 
-def build(workers: int, keep_cache: bool) -> tuple[dict[str, Any], float, float]:
+def git_sources() -> list[GitConfig]:
+    return [s for s in load_build_config(CONFIG).sources if isinstance(s, GitConfig)]
+
+
+def clone_bundles(bundles: Path) -> float:
+    """Clone every bundle a git table of the config reads (`<bundle name>.git`) bare; a clone whose
+    HEAD is the bundle's is kept. Seconds taken."""
+    start = time.perf_counter()
+    for source in git_sources():
+        bundle = bundles / source.repo.name.removesuffix(".git")
+        bundle = bundle.with_name(bundle.name + ".bundle")
+        heads = subprocess.run(
+            ["git", "bundle", "list-heads", str(bundle), "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        if source.repo.exists():
+            have = subprocess.run(
+                ["git", "-C", str(source.repo), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            if heads and have == heads[0]:
+                continue
+            shutil.rmtree(source.repo)
+        source.repo.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", str(bundle), str(source.repo)],
+            check=True,
+            capture_output=True,
+        )
+    return time.perf_counter() - start
+
+
+def _git_tables_sha(config: BuildConfig) -> str:
+    tables = [s.model_dump_json() for s in config.sources if isinstance(s, GitConfig)]
+    pins = json.dumps(config.split.model_dump(), sort_keys=True)
+    return hashlib.sha256("\n".join([*tables, pins]).encode()).hexdigest()[:16]
+
+
+def time_git_only(workers: int) -> dict[str, Any]:
+    """Build only the config's git tables, cold, and record the wall time (git-timing.json)."""
+    full = load_build_config(CONFIG)
+    GIT_ONLY.mkdir(parents=True, exist_ok=True)
+    config_path = GIT_ONLY / "config.toml"
+    config_path.write_text(git_only_toml(CONFIG.read_text(encoding="utf-8")), encoding="utf-8")
+    before = os.getloadavg()
+    stats, wall, cpu = build(
+        workers, False, config=config_path, out=GIT_ONLY / "dataset", cache=GIT_ONLY / "cache"
+    )
+    timing = {
+        "git_tables_sha": _git_tables_sha(full),
+        "workers": workers,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "load_before": before[0],
+        "load_after": os.getloadavg()[0],
+        "transitions": stats["transitions"],
+        "command": f"./scripts/build-default-data --time-git --workers {workers}",
+    }
+    GIT_TIMING.write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    return timing
+
+
+def git_only_toml(text: str) -> str:
+    """The config's text without its non-git `[[sources]]` tables (every other table kept as is)."""
+    blocks = re.split(r"(?m)^(?=\[)", text)
+    kept = [
+        block
+        for block in blocks
+        if not block.startswith("[[sources]]")
+        or tomllib.loads(block.removeprefix("[[sources]]"))["kind"] == "git"
+    ]
+    return "".join(kept)
+
+
+def build(
+    workers: int,
+    keep_cache: bool,
+    *,
+    config: Path = CONFIG,
+    out: Path = OUT,
+    cache: Path = CACHE,
+) -> tuple[dict[str, Any], float, float]:
     """(stats.json, wall seconds, CPU seconds of the build and its workers)."""
-    if CACHE.exists() and not keep_cache:
-        shutil.rmtree(CACHE)
+    if cache.exists() and not keep_cache:
+        shutil.rmtree(cache)
     command = [
         str(Path(sys.executable).parent / "codelewm"),
         "dataset",
         "build",
         "--config",
-        str(CONFIG),
+        str(config),
         "--out",
-        str(OUT),
+        str(out),
         "--workers",
         str(workers),
         "--cache-dir",
-        str(CACHE),
+        str(cache),
         "--overwrite",
         "--json",
     ]
@@ -96,6 +193,82 @@ def post_hoc_eval_check() -> tuple[int, int]:
                 checked += 1
                 matches += is_eval_code(record.after) or is_eval_code(record.before)
     return checked, matches
+
+
+def git_counts() -> dict[str, dict[str, int]]:
+    """Git transitions written per repository group and split."""
+    counts: dict[str, dict[str, int]] = {}
+    for split in SPLITS:
+        for record in read_transitions(OUT, split):
+            if record.source == "git":
+                per = counts.setdefault(str(record.meta.get("repo")), {})
+                per[split] = per.get(split, 0) + 1
+    return counts
+
+
+def _git_section(report: dict[str, Any], counts: dict[str, dict[str, int]]) -> list[str]:
+    config = load_build_config(CONFIG)
+    sources = git_sources()
+    if not sources:
+        return []
+    pins = config.split.groups
+    rows: list[list[Any]] = []
+    for source in sources:
+        group = source.group or source.repo.name
+        per = counts.get(group, {})
+        rows.append(
+            [
+                source.repo.name.removesuffix(".git").replace("+", "/"),
+                f"`{group}`",
+                pins.get(group, "(hashed)"),
+                *(per.get(s, 0) for s in SPLITS),
+            ]
+        )
+    entry = report["sources"].get("git", {})
+    reasons = {
+        **entry.get("skipped", {}),
+        **{f"{k} (filter)": v for k, v in entry.get("filtered", {}).items()},
+    }
+    first = sources[0]
+    lines = [
+        "## Real commits (git source)",
+        "",
+        f"The bundles of `{BUNDLES}` cloned bare into `{WORK / 'git'}`; the newest "
+        f"{first.max_commits or 'all'} commits per repository (`max_commits`), at most "
+        f"{first.max_per_commit} edits per commit (seeded sample), sweep messages and bulk commits "
+        f"(> {first.bulk_commit_functions} functions across files) dropped. Each repository is one "
+        "group with its package's wheel and release pairs, pinned in `[split.groups]`: whole projects "
+        "are held out.",
+        "",
+        *_table(["repository", "group", "pinned split", *SPLITS], rows),
+        "",
+        "Every reason the git source passed over an edit or a commit (counts over all repositories):",
+        "",
+        *_table(
+            ["reason", "count"], [[k, v] for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])]
+        ),
+        "",
+        *_git_timing_lines(config),
+        "",
+    ]
+    return lines
+
+
+def _git_timing_lines(config: BuildConfig) -> list[str]:
+    if not GIT_TIMING.is_file():
+        return [
+            "The git source alone has not been timed (`./scripts/build-default-data --time-git`)."
+        ]
+    timing = json.loads(GIT_TIMING.read_text(encoding="utf-8"))
+    if timing.get("git_tables_sha") != _git_tables_sha(config):
+        return ["The git source's last timing was for other git tables; rerun `--time-git`."]
+    total = sum(timing["transitions"].values())
+    return [
+        f"The git source alone (`{timing['command']}`: the git tables only, cold cache, "
+        f"{timing['workers']} workers): **{timing['wall_s']:.0f} s** wall "
+        f"({timing['wall_s'] / 60:.1f} min), {timing['cpu_s']:.0f} CPU-s, {total:,} transitions "
+        f"(load average {timing['load_before']:.1f} before / {timing['load_after']:.1f} after)."
+    ]
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -147,6 +320,7 @@ def write_report(
     loads: tuple[tuple[float, ...], tuple[float, ...]],
     eval_check: tuple[int, int],
     workers: int,
+    git: list[str],
 ) -> None:
     train = stats["transitions"]["train"]
     total = sum(stats["transitions"].values())
@@ -217,6 +391,7 @@ def write_report(
         f"- Post-hoc check of the {eval_check[0]:,} written records of sources without a source-side check "
         f"(ruff, git, jsonl): {eval_check[1]:,} match a benchmark hash.",
         "",
+        *git,
         "## What each source passed over (top reasons)",
         *_skips(report),
         "",
@@ -230,6 +405,8 @@ def write_report(
         ),
         "",
         "- Release pairs: the exact versions listed in `configs/data/default.toml` (wheels from PyPI via pip).",
+        "- Git histories: the bundles of `../shared/data/git/` (their README gives HEAD commits and"
+        " licences); each repository's HEAD is in the dataset manifest's provenance.",
         "",
     ]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
@@ -240,8 +417,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep-cache", action="store_true", help="reuse finished units")
+    parser.add_argument("--bundles", type=Path, default=BUNDLES, help="directory of *.bundle files")
+    parser.add_argument(
+        "--time-git", action="store_true", help="time the git sources alone; no DATA.md"
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
+    clone_s = clone_bundles(args.bundles)
+    print(f"cloned the git bundles in {clone_s:.0f} s", flush=True)
+    if args.time_git:
+        timing = time_git_only(args.workers)
+        print(f"git sources alone: {timing['wall_s']:.0f} s, {timing['transitions']}", flush=True)
+        return
     provenance, fetch_s = fetch()
     print(f"fetched and unpacked {len(provenance)} wheels in {fetch_s:.0f} s", flush=True)
     before = os.getloadavg()
@@ -263,6 +450,7 @@ def main() -> None:
         (before, after),
         eval_check,
         args.workers,
+        _git_section(report, git_counts()),
     )
     print(f"wrote {REPORT}")
 
