@@ -122,3 +122,52 @@ def test_cli_writes_a_report_artifact_and_gates(tmp_path: Path) -> None:
     ]
     gated = CliRunner().invoke(app, [*args, "--overwrite", "--gate"])
     assert gated.exit_code == 6
+
+
+class _FusingScorer:
+    """A ranker with a static twin (as a v2-calibrated WorldModelScorer has): ranks the reverse of
+    validity and reports model-style components, to check the rows the report derives."""
+
+    def __init__(self) -> None:
+        from codelewm.checkpoint.calibrator import Calibrator
+
+        self.static_calibrator = Calibrator(
+            ("valid",), (2.0,), 0.0, (0.0,), (1.0,), fitted_on="unit test"
+        )
+
+    @property
+    def name(self) -> str:
+        return "fusing"
+
+    def score_queries(self, queries):  # type: ignore[no-untyped-def]
+        from codelewm.scoring.protocol import PoolScores
+
+        out = []
+        for q in queries:
+            energies = tuple(0.0 if c == BAD else 1.0 for c in q.candidates)
+            comps = {
+                "energy": energies,
+                "action_gain": tuple(0.0 for _ in energies),
+                "consensus": tuple(-e for e in energies),
+            }
+            out.append(PoolScores(energies=energies, components=comps))
+        return out
+
+
+def test_report_has_the_fusion_without_the_model_and_each_signal_alone() -> None:
+    report = evaluate_downstream(
+        POOLS,
+        _FusingScorer(),  # type: ignore[arg-type]
+        pools_label="t",
+        leakage=check_leakage(None, set()),
+        baselines=("random-expected",),
+    )
+    without = _row(report, "fused-without-model")
+    assert without.role == "control" and without.per_pool == [1.0, 1.0, 0.0]
+    assert _row(report, "fusing").per_pool == [0.0, 1.0, 0.0]
+    assert {"signal:energy", "signal:action_gain", "signal:consensus"} <= {
+        r.name for r in report.rankers
+    }
+    assert _row(report, "signal:energy").per_pool == [0.0, 1.0, 0.0]
+    assert report.model_adds is not None and report.model_adds.mean == pytest.approx(-1 / 3)
+    assert any("what the model adds" in c for c in report.claim.failed_conditions)

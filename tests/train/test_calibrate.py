@@ -34,7 +34,9 @@ def test_calibrated_checkpoint_loads_and_ranks_by_final_score(
     tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "calibrated"
-    cal = calibrate_checkpoint(tiny_run.out_dir / "last", tiny_dataset, out, max_pools=20)
+    cal = calibrate_checkpoint(
+        tiny_run.out_dir / "last", tiny_dataset, out, pools_kind="mutants", max_pools=20
+    )
     assert cal.feature_names == ("energy_z", "action_gain", "consensus", "parses")
     ckpt = load_checkpoint(out)
     assert ckpt.calibrator == cal
@@ -68,3 +70,63 @@ def test_cli_refuses_a_tampered_checkpoint_with_exit_5(
     result = CliRunner().invoke(app, ["model", "inspect", str(ckpt), "--json"])
     assert result.exit_code == 5
     assert json.loads(result.output)["error_type"] == "CheckpointError"
+
+
+def _labelled_pool(i: int) -> dict[str, object]:
+    good = f"def f{i}(x):\n    return x + {i}"
+    bad = [f"def f{i}(x):\n    return x - {i}", f"def f{i}(x):\n    return None", f"def f{i}(x:\n"]
+    cands = [{"candidate_id": f"p{i}#0", "code": good, "passed": True, "origin": "reference"}]
+    cands += [
+        {"candidate_id": f"p{i}#{j + 1}", "code": code, "passed": False, "origin": "mutant"}
+        for j, code in enumerate(bad)
+    ]
+    return {
+        "schema_version": "codelewm.rerank_pool.v1",
+        "pool_id": f"labelled-{i}",
+        "before": f"def f{i}(x):\n    pass\n",
+        "instruction": f"add {i}",
+        "candidates": cands,
+        "labelled_by": "sandbox",
+    }
+
+
+def test_labelled_calibration_fits_the_fused_score_and_its_static_twin(
+    tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from codelewm.scoring.fusion import FUSED_FEATURES, STATIC_FEATURES, StaticFusionScorer
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_dataset, data)
+    lines = [json.dumps(_labelled_pool(i)) for i in range(12)]
+    (data / "pools").mkdir(exist_ok=True)
+    (data / "pools" / "val.decoys.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "calibrated"
+    cal = calibrate_checkpoint(tiny_run.out_dir / "last", data, out)
+    assert cal.feature_names == FUSED_FEATURES
+    scorer = WorldModelScorer.from_checkpoint(out)
+    assert scorer.calibrator == cal
+    static = scorer.static_calibrator
+    assert static is not None and static.feature_names == STATIC_FEATURES
+    # what the fit saw: the invalid candidate (it does not parse) must not be preferred
+    assert static.weights[STATIC_FEATURES.index("valid")] >= 0
+    pool = _labelled_pool(99)
+    query = Query(
+        str(pool["before"]),
+        str(pool["instruction"]),
+        tuple(c["code"] for c in pool["candidates"]),  # type: ignore[attr-defined]
+    )
+    fused = scorer.score_queries([query])[0]
+    assert {f"term:{n}" for n in FUSED_FEATURES} <= set(fused.components)
+    alone = StaticFusionScorer(static).score_queries([query])[0]
+    assert len(alone.energies) == 4
+
+
+def test_labelled_calibration_without_labelled_pools_is_a_typed_error(
+    tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    from codelewm.errors import SourceUnavailableError
+
+    with pytest.raises(SourceUnavailableError, match="sandbox-labelled"):
+        calibrate_checkpoint(tiny_run.out_dir / "last", tiny_dataset, tmp_path / "c")

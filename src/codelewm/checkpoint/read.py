@@ -6,6 +6,7 @@ A checkpoint is a directory written by `codelewm train`:
     config.json         {"schema_version": "codelewm.checkpoint.v1", "model": ModelConfig, "train": ...}
     tokenizer.json      the byte-level BPE the model was trained with
     calibrator.json     optional: logistic-regression weights for final_score
+    calibrator_static.json  optional: the same fusion over the static signals only
     manifest.json       artifact manifest: sha256 and size of every file, parent (dataset) manifests
 
 `load_checkpoint` refuses (CheckpointError, exit 5) a path that is not a directory, a missing or invalid
@@ -43,6 +44,8 @@ CHECKPOINT_SCHEMA = "codelewm.checkpoint.v1"
 WEIGHTS_NAME = "model.safetensors"
 TOKENIZER_NAME = "tokenizer.json"
 CALIBRATOR_NAME = "calibrator.json"
+#: the same fusion without the model's terms (evaluation's `fused-without-model` control)
+STATIC_CALIBRATOR_NAME = "calibrator_static.json"
 CONFIG_NAME = "config.json"
 REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME, MANIFEST_NAME)
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
@@ -59,6 +62,7 @@ class LoadedCheckpoint:
     manifest: ArtifactManifest
     manifest_sha256: str
     calibrator: Calibrator | None
+    static_calibrator: Calibrator | None = None
 
     @property
     def checkpoint_id(self) -> str:
@@ -146,6 +150,7 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         manifest=manifest,
         manifest_sha256=sha256_file(path / MANIFEST_NAME),
         calibrator=calibrator,
+        static_calibrator=_load_calibrator(path / STATIC_CALIBRATOR_NAME),
     )
 
 

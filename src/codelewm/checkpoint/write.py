@@ -19,6 +19,7 @@ from codelewm.checkpoint.read import (
     CALIBRATOR_NAME,
     CHECKPOINT_KIND,
     CHECKPOINT_SCHEMA,
+    STATIC_CALIBRATOR_NAME,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
 )
@@ -37,6 +38,7 @@ def save_checkpoint(
     parents: Sequence[Path] = (),
     metadata: Mapping[str, Any] | None = None,
     calibrator: Calibrator | None = None,
+    static_calibrator: Calibrator | None = None,
 ) -> ArtifactManifest:
     """Write a checkpoint artifact at `out_dir` (replacing an older one there). `train_config` is the
     training config as JSON data (`TrainConfig.model_dump(mode="json")`), stored under "train"."""
@@ -58,6 +60,9 @@ def save_checkpoint(
         tokenizer.save(art.path / TOKENIZER_NAME)
         if calibrator is not None:
             (art.path / CALIBRATOR_NAME).write_text(calibrator.to_json(), encoding="utf-8")
+        if static_calibrator is not None:
+            text = static_calibrator.to_json()
+            (art.path / STATIC_CALIBRATOR_NAME).write_text(text, encoding="utf-8")
     return art.manifest
 
 

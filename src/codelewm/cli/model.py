@@ -45,6 +45,14 @@ def calibrate(
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the calibrated checkpoint.")],
     split: Annotated[str, typer.Option("--split", help="train or val (never test).")] = "val",
+    pools: Annotated[
+        str,
+        typer.Option(
+            "--pools",
+            help="labelled: the split's sandbox-labelled pools, fused listwise calibrator (v2); "
+            "mutants: true after vs its seeded mutants, v1 features",
+        ),
+    ] = "labelled",
     max_pools: Annotated[int, typer.Option("--max-pools")] = 400,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     json_output: JsonOpt = False,
@@ -55,11 +63,14 @@ def calibrate(
         raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
     from codelewm.scoring.calibrate import calibrate_checkpoint  # torch: imported only when used
 
+    if pools not in ("labelled", "mutants"):
+        raise InputError(f"--pools {pools!r}: use labelled or mutants")
     calibrator = calibrate_checkpoint(
         checkpoint,
         dataset,
         out,
         split="val" if split == "val" else "train",
+        pools_kind="labelled" if pools == "labelled" else "mutants",
         max_pools=max_pools,
         seed=seed,
     )

@@ -24,8 +24,17 @@ class Claim(BaseModel):
 
 
 def decide_claim(
-    *, metric: str, leakage: LeakageCheck, n: int, lift: Estimate | None, baseline: str
+    *,
+    metric: str,
+    leakage: LeakageCheck,
+    n: int,
+    lift: Estimate | None,
+    baseline: str,
+    model_adds: Estimate | None = None,
 ) -> Claim:
+    """Open only with no leakage, enough items, the lift over `baseline` above 0 and, when the
+    scorer fuses the model with static signals, its lift over the same fusion without the model's
+    terms (`model_adds`) above 0 too."""
     failed = []
     if leakage.overlap is None:
         failed.append("leakage unknown: the checkpoint's training data could not be checked")
@@ -38,6 +47,11 @@ def decide_claim(
     elif lift.lo <= 0.0:
         failed.append(
             f"the 95% CI of the {metric} lift over {baseline} ({lift.text(signed=True)}) does not lie above 0"
+        )
+    if model_adds is not None and model_adds.lo <= 0.0:
+        failed.append(
+            f"the 95% CI of what the model adds over the fused score without it "
+            f"({model_adds.text(signed=True)}) does not lie above 0"
         )
     if failed:
         return Claim(

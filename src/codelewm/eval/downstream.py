@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from codelewm.checkpoint.calibrator import Calibrator
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim
 from codelewm.eval.examples_exec import (
@@ -33,7 +34,8 @@ from codelewm.eval.pools import pool_queries, require_labels
 from codelewm.eval.runner import Progress, score_all
 from codelewm.records import RerankPool
 from codelewm.scoring.baselines_shuffled import ShuffledActionScorer
-from codelewm.scoring.protocol import Scorer
+from codelewm.scoring.fusion import StaticFusionScorer
+from codelewm.scoring.protocol import PoolScores, Scorer
 from codelewm.scoring.registry import get_scorer
 
 DEFAULT_BASELINES = (
@@ -79,6 +81,9 @@ class DownstreamReport(BaseModel):
     strongest_baseline: str | None
     lift: Estimate | None
     lift_mixed: Estimate | None
+    #: paired pass@1 of the scorer minus the same calibrated fusion without the model's terms
+    #: (`fused-without-model`), when the scorer has one
+    model_adds: Estimate | None = None
     leakage: LeakageCheck
     claim: Claim
     runtime_s: float
@@ -119,12 +124,34 @@ def oracle_result(labels: Sequence[Sequence[bool]]) -> RankerResult:
     return result
 
 
+#: model signals ranked alone (component name, sign: +1 = lower is better, -1 = higher is better)
+SIGNALS = (("energy", 1.0), ("action_gain", -1.0), ("consensus", -1.0))
+FUSED_WITHOUT_MODEL = "fused-without-model"
+
+
+def signal_results(
+    scores: Sequence[PoolScores], labels: Sequence[Sequence[bool]]
+) -> list[RankerResult]:
+    """One control row per model signal the scorer reports (`signal:<name>`): each signal alone."""
+    out = []
+    for name, sign in SIGNALS:
+        if all(name in s.components for s in scores):
+            energies = [[sign * v for v in s.components[name]] for s in scores]
+            out.append(ranker_result(f"signal:{name}", "control", energies, labels))
+    return out
+
+
 def baseline_scorers(scorer: Scorer, names: Sequence[str]) -> list[tuple[Scorer, Role]]:
-    """The baselines to run beside `scorer` (never a duplicate of it), then its shuffled control."""
+    """The baselines to run beside `scorer` (never a duplicate of it), then its controls: the
+    shuffled action and, for a scorer whose calibrator fuses static signals, that fusion without
+    the model's terms."""
     out: list[tuple[Scorer, Role]] = [
         (get_scorer(name), "baseline") for name in names if name != scorer.name
     ]
     out.append((ShuffledActionScorer(scorer), "control"))
+    static = getattr(scorer, "static_calibrator", None)
+    if isinstance(static, Calibrator):
+        out.append((StaticFusionScorer(static, name=FUSED_WITHOUT_MODEL), "control"))
     return out
 
 
@@ -149,9 +176,12 @@ def evaluate_downstream(
     results = []
     energies_of: dict[str, list[list[float]]] = {}
     for ranker, role in rankers:
-        energies = [list(s.energies) for s in score_all(ranker, queries, progress=progress)]
+        scores = score_all(ranker, queries, progress=progress)
+        energies = [list(s.energies) for s in scores]
         energies_of[ranker.name] = energies
         results.append(ranker_result(ranker.name, role, energies, labels))  # type: ignore[arg-type]
+        if ranker is scorer:
+            results += signal_results(scores, labels)
     if examples is not None:
         for base in (scorer.name, *EXECUTION_BASES):
             if base in energies_of:
@@ -197,12 +227,17 @@ def _assemble(
             lift_mixed = paired_difference_ci(
                 [main.per_pool[i] for i in mixed], [strongest.per_pool[i] for i in mixed]
             )
+    without = next((r for r in results if r.name == FUSED_WITHOUT_MODEL), None)
+    model_adds = (
+        paired_difference_ci(main.per_pool, without.per_pool) if without is not None else None
+    )
     claim = decide_claim(
         metric="pass@1",
         leakage=leakage,
         n=len(pools),
         lift=lift,
         baseline=strongest.name if strongest else "-",
+        model_adds=model_adds,
     )
     return DownstreamReport(
         pools=pools_label,
@@ -214,6 +249,7 @@ def _assemble(
         strongest_baseline=strongest.name if strongest else None,
         lift=lift,
         lift_mixed=lift_mixed,
+        model_adds=model_adds,
         leakage=leakage,
         claim=claim,
         runtime_s=round(runtime, 3),

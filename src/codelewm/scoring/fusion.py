@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from codelewm.checkpoint.calibrator import FUSED_MODEL_FEATURES, FUSED_STATIC_FEATURES, Calibrator
 from codelewm.scoring.baselines_static import is_statically_valid
 from codelewm.scoring.baselines_tokens import code_tokens, jaccard, trigrams
-from codelewm.scoring.protocol import Query
+from codelewm.scoring.protocol import TERM_PREFIX, PoolScores, Query
 
 MODEL_FEATURES = FUSED_MODEL_FEATURES
 STATIC_FEATURES = FUSED_STATIC_FEATURES
@@ -107,16 +107,43 @@ def static_features(query: Query) -> dict[str, Array]:
     }
 
 
-def model_features(
-    energy: Array, no_action: Array, similarity: Array, weights: Array
-) -> dict[str, Array]:
-    """The model's features of one pool from its energies and latent cosine similarities."""
-    gain = no_action - energy
+def model_features(energy: Array, no_action: Array, consensus: Array) -> dict[str, Array]:
+    """The model's features of one pool from its energies and its (weighted) latent consensus."""
     return {
         "energy_z": zscore(energy),
-        "action_gain_z": zscore(gain),
-        "latent_consensus_z": zscore(weighted_consensus(similarity, weights)),
+        "action_gain_z": zscore(no_action - energy),
+        "latent_consensus_z": zscore(consensus),
     }
+
+
+class StaticFusionScorer:
+    """The fused score without the model: a calibrator over `STATIC_FEATURES` only (the report's
+    `fused-without-model` row, and a static ranker in its own right). Executes nothing."""
+
+    def __init__(self, calibrator: Calibrator, *, name: str = "fused-static") -> None:
+        unknown = set(calibrator.feature_names) - set(STATIC_FEATURES)
+        if unknown:
+            raise ValueError(f"a static fusion cannot use model features {sorted(unknown)}")
+        self.calibrator = calibrator
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def score_queries(self, queries: Sequence[Query]) -> list[PoolScores]:
+        out = []
+        for query in queries:
+            matrix = feature_matrix(static_features(query), self.calibrator.feature_names)
+            final = self.calibrator.score(matrix)
+            parts = self.calibrator.terms(matrix)
+            components = {
+                f"{TERM_PREFIX}{n}": tuple(float(v) for v in parts[:, j])
+                for j, n in enumerate(self.calibrator.feature_names)
+            }
+            components["final_score"] = tuple(float(v) for v in final)
+            out.append(PoolScores(energies=tuple(float(-v) for v in final), components=components))
+        return out
 
 
 def _parses(code: str) -> float:

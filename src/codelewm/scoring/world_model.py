@@ -65,6 +65,7 @@ class WorldModelScorer:
         tokenizer: CodeTokenizer,
         *,
         calibrator: Calibrator | None = None,
+        static_calibrator: Calibrator | None = None,
         batch_size: int = 64,
         checkpoint_id: str = "in-memory",
         checkpoint_sha256: str = "",
@@ -73,6 +74,8 @@ class WorldModelScorer:
         self.model = model
         self.tokenizer = tokenizer
         self.calibrator = calibrator
+        # the same fusion without the model's terms, fitted beside `calibrator` (eval's control row)
+        self.static_calibrator = static_calibrator
         self.batch_size = batch_size
         self.checkpoint_id = checkpoint_id
         self.checkpoint_sha256 = checkpoint_sha256
@@ -90,6 +93,7 @@ class WorldModelScorer:
             ckpt.model,
             ckpt.tokenizer,
             calibrator=ckpt.calibrator,
+            static_calibrator=ckpt.static_calibrator,
             batch_size=batch_size,
             cache_size=cache_size,
             checkpoint_id=ckpt.checkpoint_id,
@@ -191,7 +195,7 @@ class WorldModelScorer:
             }
             names = self.calibrator.feature_names
             if any(name not in features for name in names):
-                features |= model_features(e, no_action.astype(np.float64), sims, weights)
+                features |= model_features(e, no_action.astype(np.float64), consensus)
                 features |= static_features(query)
                 features["energy_z"] = (e - e.mean()) / (e.std() + 1e-6)
             matrix = np.stack([features[n] for n in names], axis=1)
