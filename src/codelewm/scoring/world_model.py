@@ -13,6 +13,8 @@ For each query (before b, instruction a, candidates c_1..c_K) it batches every c
                       (validity, token consensus, duplicate count: `scoring/fusion.py`)
 
     term:<feature>    that feature's term of final_score (weight * standardised value): what decided it
+    cut_tokens        tokens of the candidate's aligned input the model did not see (0 = it saw it
+                      whole); before_cut_tokens the same for the before
 
 `energy_z` and `consensus` (and so `final_score`) depend on the other candidates of the same call;
 for one candidate consensus is undefined and `energy_z` is 0.
@@ -127,7 +129,7 @@ class WorldModelScorer:
             before_slot.setdefault(query.before, len(before_slot))
         befores = self.tokenizer.encode_batch(list(before_slot))
         before_keys = [_digest(b"before", text) for text in before_slot]
-        z_unique = self._cached(
+        z_unique, before_cuts = self._cached(
             before_keys, lambda miss: [before_input(befores[i], cfg) for i in miss]
         )  # (B, d)
         slots = torch.tensor([before_slot[q.before] for q in queries], dtype=torch.long)
@@ -151,7 +153,8 @@ class WorldModelScorer:
                 seqs.append(candidate_input(befores[pairs[i][0]], cand_ids, cfg, self.tokenizer))
             return seqs
 
-        z_unique_c = self._cached(cand_keys, candidate_seqs)  # (C, d)
+        z_unique_c, cand_cut = self._cached(cand_keys, candidate_seqs)  # (C, d)
+        before_cut = dict(zip(before_slot, before_cuts, strict=True))
         rows = [cand_slot[(before_slot[q.before], code)] for q in queries for code in q.candidates]
         owner = [qi for qi, q in enumerate(queries) for _ in q.candidates]
         z_c = z_unique_c[torch.tensor(rows, dtype=torch.long, device=z_unique_c.device)]  # (N, d)
@@ -164,7 +167,14 @@ class WorldModelScorer:
         for query in queries:
             k = len(query.candidates)
             sl = slice(start, start + k)
-            results.append(self._pool(query, energy[sl], no_action[sl], unit[sl]))
+            pool = self._pool(query, energy[sl], no_action[sl], unit[sl])
+            b = before_slot[query.before]
+            cuts = {
+                # tokens of each input the model did not see (0 = whole)
+                "cut_tokens": tuple(float(cand_cut[cand_slot[(b, c)]]) for c in query.candidates),
+                "before_cut_tokens": (float(before_cut[query.before]),) * k,
+            }
+            results.append(PoolScores(pool.energies, {**pool.components, **cuts}))
             start += k
         return results
 
@@ -218,18 +228,22 @@ class WorldModelScorer:
 
     def _cached(
         self, keys: list[bytes], build: Callable[[list[int]], list[EditSequence]]
-    ) -> Tensor:
-        """Latents for `keys` (K, d): cached ones reused, the misses built by `build(positions)`."""
+    ) -> tuple[Tensor, list[int]]:
+        """Latents for `keys` (K, d) and the tokens each input lost to the length cap: cached ones
+        reused, the misses built by `build(positions)`."""
         found = self.cache.get_many(keys)
+        cuts = self.cache.cuts_of(keys)
         miss = [i for i, z in enumerate(found) if z is None]
         if miss:
-            fresh = self._encode(build(miss))
-            self.cache.put_many([keys[i] for i in miss], fresh)
+            seqs = build(miss)
+            fresh = self._encode(seqs)
+            self.cache.put_many([keys[i] for i in miss], fresh, cuts=[seq.cut for seq in seqs])
             for row, i in enumerate(miss):
                 found[i] = fresh[row]
+                cuts[i] = seqs[row].cut
         if not keys:
-            return torch.zeros(0, self.model.cfg.d_latent, device=self.device)
-        return torch.stack([z for z in found if z is not None])
+            return torch.zeros(0, self.model.cfg.d_latent, device=self.device), []
+        return torch.stack([z for z in found if z is not None]), cuts
 
     def _encode(self, seqs: Sequence[EditSequence]) -> Tensor:
         cfg = self.model.cfg
@@ -262,7 +276,7 @@ class LatentCache:
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[bytes, Tensor] = OrderedDict()
+        self._items: OrderedDict[bytes, tuple[Tensor, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -278,21 +292,29 @@ class LatentCache:
         with self._lock:
             out: list[Tensor | None] = []
             for key in keys:
-                value = self._items.get(key)
-                if value is not None:
+                item = self._items.get(key)
+                if item is not None:
                     self._items.move_to_end(key)
-                out.append(value)
+                out.append(item[0] if item is not None else None)
             found = sum(v is not None for v in out)
             self.hits += found
             self.misses += len(out) - found
             return out
 
-    def put_many(self, keys: Sequence[bytes], values: Tensor) -> None:
+    def cuts_of(self, keys: Sequence[bytes]) -> list[int]:
+        """Tokens the model did not see of each key's input (-1 when the key is not cached)."""
+        with self._lock:
+            return [self._items[k][1] if k in self._items else -1 for k in keys]
+
+    def put_many(
+        self, keys: Sequence[bytes], values: Tensor, *, cuts: Sequence[int] | None = None
+    ) -> None:
         if self.max_items <= 0:
             return
+        cut_list = list(cuts) if cuts is not None else [-1] * len(keys)
         with self._lock:
-            for key, value in zip(keys, values, strict=True):
-                self._items[key] = value.detach().clone()
+            for key, value, cut in zip(keys, values, cut_list, strict=True):
+                self._items[key] = (value.detach().clone(), cut)
                 self._items.move_to_end(key)
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
