@@ -162,6 +162,63 @@ def measure(
     }
 
 
+def _speed(reranker: Reranker, pools: list[Pool], repeats: int, calls: int) -> dict[str, Any]:
+    queries = [Query(p.before, p.instruction, p.candidates) for p in pools]
+    n = sum(len(q.candidates) for q in queries)
+
+    def model_cold() -> object:
+        _clear_latents(reranker)
+        return reranker.scorer.score_queries(queries)
+
+    seconds = median(timed(model_cold, repeats))
+    api_ms = [
+        1000 * s
+        for s in timed_calls(lambda i: reranker.rerank(*_args(fresh(pools[0], 10_000 + i))), calls)
+    ]
+    cfg = reranker.info.get("model_config", {})
+    return {
+        "checkpoint": reranker.checkpoint_id,
+        "model": f"d_model {cfg.get('d_model')}, {cfg.get('n_layers')} layers, "
+        f"max_len {cfg.get('max_len')}",
+        "candidates_per_s": round(n / seconds, 1),
+        "api_rerank8_p50_ms": round(percentile(api_ms, 50), 1),
+    }
+
+
+def compare_rows(
+    current: Reranker, other: Reranker, pools: list[Pool], *, repeats: int
+) -> list[dict[str, Any]]:
+    """Throughput and 8-candidate latency of both checkpoints, interleaved in one run (so a load
+    change on a shared machine hits both alike)."""
+    rows = [_speed(current, pools, repeats, 15), _speed(other, pools, repeats, 15)]
+    again = [_speed(current, pools, repeats, 15), _speed(other, pools, repeats, 15)]
+    for row, second in zip(rows, again, strict=True):
+        row["candidates_per_s"] = round(
+            (row["candidates_per_s"] + second["candidates_per_s"]) / 2, 1
+        )
+        row["api_rerank8_p50_ms"] = round(
+            (row["api_rerank8_p50_ms"] + second["api_rerank8_p50_ms"]) / 2, 1
+        )
+    return rows
+
+
+def compare_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "",
+        "## Beside the previous model (same run, interleaved)",
+        "",
+        "| checkpoint | model | model scoring, candidates/s | 8-candidate rerank p50 (API) |",
+        "|---|---|---|---|",
+        *[
+            f"| {r['checkpoint']} | {r['model']} | {r['candidates_per_s']} | "
+            f"{r['api_rerank8_p50_ms']} ms |"
+            for r in rows
+        ],
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def machine(threads: int) -> dict[str, str]:
     import torch
 
@@ -264,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=30, help="latency samples per path")
     parser.add_argument("--write", type=Path, default=None, help="write SPEED.md here")
     parser.add_argument("--note", default="", help="a line added under the table (conditions)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkpoint (e.g. the previous default model) measured in the same run",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -287,13 +350,18 @@ def main(argv: list[str] | None = None) -> int:
         f"d_model {cfg.get('d_model')}, {cfg.get('n_layers')} layers, max_len {cfg.get('max_len')}, "
         f"{reranker.info.get('parameters', 0) / 1e6:.2f} M parameters"
     )
-    print(json.dumps({"results": results, "machine": facts}, indent=2))
+    compared = None
+    if args.compare is not None:
+        compared = compare_rows(reranker, load_scorer(args.compare), pools, repeats=args.repeats)
+    print(json.dumps({"results": results, "machine": facts, "compare": compared}, indent=2))
     if args.write is not None:
         shown = [
             "python benchmarks/bench_scoring.py",
             *(argv if argv is not None else sys.argv[1:]),
         ]
         text = markdown(results, facts, " ".join(shown))
+        if compared is not None:
+            text += compare_markdown(compared)
         if args.note:
             text += f"\n{args.note}\n"
         text += kept_sections(args.write)
