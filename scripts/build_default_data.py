@@ -310,6 +310,80 @@ def ok(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
 
+LABELLED_HEADING = "## Sandbox-labelled pools (training and calibration)"
+
+
+def labelled_section() -> list[str]:
+    """Pools of the labelled sources per split, their pass/fail balance, what each kind of wrong
+    program did, and the evaluation-hygiene check of every member (normalised hash)."""
+    from collections import Counter
+
+    from codelewm.data.labelled import read_labelled_pools
+
+    pools: dict[str, Counter[str]] = {}
+    members: dict[str, Counter[str]] = {}
+    origins: dict[str, Counter[bool]] = {}
+    checked = matches = 0
+    for split in SPLITS:
+        for pool in read_labelled_pools(OUT, split):
+            source = str(pool.source)
+            pools.setdefault(source, Counter())[split] += 1
+            for c in pool.candidates:
+                members.setdefault(source, Counter())["passing" if c.passed else "failing"] += 1
+                kind = str(getattr(c, "origin", "?")).split(":")[0]
+                origins.setdefault(kind, Counter())[bool(c.passed)] += 1
+                checked += 1
+                matches += is_eval_code(c.code)
+            checked += 1
+            matches += is_eval_code(pool.before)
+    rows = [
+        [
+            f"`{src}`",
+            *(pools[src][s] for s in SPLITS),
+            members[src]["passing"],
+            members[src]["failing"],
+        ]
+        for src in sorted(pools)
+    ]
+    kinds = [
+        [f"`{k}`", v[True] + v[False], v[True], f"{v[True] / max(1, v[True] + v[False]):.2f}"]
+        for k, v in sorted(origins.items(), key=lambda kv: -sum(kv[1].values()))
+    ]
+    return [
+        LABELLED_HEADING,
+        "",
+        "A task's reference and realistic wrong programs, each labelled by running the task's own "
+        "checks in the sandbox at build time (`data/labelled.py`); a member that still passes is an "
+        "equivalent, labelled passing. They train the model (failing members are the first "
+        "negatives of their transition) and fit the calibrator (val split only).",
+        "",
+        *_table(["source", *SPLITS, "members passing", "members failing"], rows),
+        "",
+        "What each kind of member did (all splits):",
+        "",
+        *_table(["member", "n", "passed", "pass rate"], kinds),
+        "",
+        f"Evaluation hygiene: {checked:,} befores and members checked by normalised hash against "
+        f"HumanEval, MBPP and the MBPP pool file: {matches:,} match.",
+        "",
+    ]
+
+
+def replace_labelled_section() -> None:
+    """Rewrite only the labelled-pools section of an existing DATA.md from the built dataset."""
+    text = REPORT.read_text(encoding="utf-8")
+    section = "\n".join(labelled_section())
+    if LABELLED_HEADING in text:
+        start = text.index(LABELLED_HEADING)
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    else:
+        anchor = "## What each source passed over"
+        at = text.index(anchor) if anchor in text else len(text)
+        text = text[:at] + section + "\n" + text[at:]
+    REPORT.write_text(text, encoding="utf-8")
+
+
 def write_report(
     stats: dict[str, Any],
     report: dict[str, Any],
@@ -392,6 +466,7 @@ def write_report(
         f"(ruff, git, jsonl): {eval_check[1]:,} match a benchmark hash.",
         "",
         *git,
+        *labelled_section(),
         "## What each source passed over (top reasons)",
         *_skips(report),
         "",
@@ -417,12 +492,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep-cache", action="store_true", help="reuse finished units")
+    parser.add_argument(
+        "--labelled-report",
+        action="store_true",
+        help="only rewrite DATA.md's sandbox-labelled section from the built dataset",
+    )
     parser.add_argument("--bundles", type=Path, default=BUNDLES, help="directory of *.bundle files")
     parser.add_argument(
         "--time-git", action="store_true", help="time the git sources alone; no DATA.md"
     )
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.labelled_report:
+        replace_labelled_section()
+        print(f"rewrote the sandbox-labelled section of {REPORT}", flush=True)
+        return
     clone_s = clone_bundles(args.bundles)
     print(f"cloned the git bundles in {clone_s:.0f} s", flush=True)
     if args.time_git:

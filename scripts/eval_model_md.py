@@ -24,6 +24,7 @@ P4_TITLES = {
     "p4_mbpp_wsd": "MBPP WS-D (test split; reference + failing mutants)",
     "p4_dataframebench_wsd": "dataframebench WS-D (val + test; pandas and polars references + failing mutants)",
     "p4_devset_mbpp_llm": "real LLM samples (MBPP dev pools, GPT-3.5/GPT-4)",
+    "p4_labelled_test": "held-out sandbox-labelled pools (exercism, QuixBugs, doctests: test-split groups)",
 }
 
 
@@ -120,8 +121,10 @@ def p4_rows(reports: Path) -> list[list[str]]:
             ]
         )
     for name, label in (
+        ("p4_devset_mbpp_llm", "real LLM MBPP pools"),
         ("p4_dataframebench_wsd", "dataframebench WS-D"),
-        ("p4_devset_mbpp_llm", "real LLM dev pools"),
+        ("p4_labelled_test", "held-out sandbox-labelled pools (exercism, QuixBugs, doctests)"),
+        ("p4_humaneval_wsd", "HumanEval WS-D"),
         ("p4_mbpp_wsd", "MBPP WS-D"),
     ):
         report = load(reports, name)
@@ -130,12 +133,22 @@ def p4_rows(reports: Path) -> list[list[str]]:
         lift = report["lift"]
         rows.append(
             [
-                f"P4 {label}: pass@1 lift over the strongest baseline ({report['strongest_baseline']})",
+                f"P4 {label}: (a) pass@1 lift over the strongest baseline ({report['strongest_baseline']})",
                 "CI above 0",
                 signed(lift),
                 mark(lift["lo"] > 0),
             ]
         )
+        adds = report.get("model_adds")
+        if adds is not None:
+            rows.append(
+                [
+                    f"P4 {label}: (b) what the model adds (fused minus fused-without-model)",
+                    "CI above 0",
+                    signed(adds),
+                    mark(adds["lo"] > 0),
+                ]
+            )
     return rows
 
 
@@ -222,6 +235,12 @@ def p4_section(report: dict[str, Any]) -> str:
         text += (
             f"\npass@1 lift over the strongest baseline ({report['strongest_baseline']}), paired:"
             f" {signed(report['lift'])}; on mixed pools {signed(report.get('lift_mixed'))}.\n"
+        )
+    if report.get("model_adds"):
+        text += (
+            "\nWhat the model adds: pass@1 of the fused score minus the same calibrated fusion"
+            f" without the model's terms (`fused-without-model`), paired: {signed(report['model_adds'])}."
+            " `signal:<name>` rows rank by one model signal alone.\n"
         )
     return text + claim_line(report)
 
