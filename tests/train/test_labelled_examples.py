@@ -52,3 +52,31 @@ def test_failing_members_come_first_and_equivalents_are_never_negatives() -> Non
     assert cands[0] == AFTER
     assert set(cands[1:3]) == set(FAILING)
     assert EQUIVALENT not in cands
+
+
+def test_git_transitions_get_the_same_functions_neighbouring_commits() -> None:
+    from codelewm.data.transition import new_transition
+    from codelewm.train.data import group_examples
+
+    versions = [f"def f(x):\n    return x + {i}\n" for i in range(4)]
+    records = [
+        new_transition(
+            source="git",
+            group="repo",
+            path="m.py",
+            symbol="f",
+            before=versions[i],
+            after=versions[i + 1],
+            instruction=f"bump to {i + 1}",
+            instruction_kind="commit",
+        )
+        for i in range(3)
+    ]
+    examples = group_examples(records)
+    middle = examples[1]  # v1 -> v2: v1 (the first commit's after) is its own before, not a negative
+    assert middle.neighbours == (("bump to 3", versions[3]),)
+    data = DataSection(dataset="unused", candidates=4, negatives_mutants=0, negatives_decoys=0)
+    builder = BatchBuilder(
+        examples, _Tokenizer(), data, None, seed=0, action_dropout=0.0  # type: ignore[arg-type]
+    )
+    assert versions[3] in builder.candidates(1, random.Random(0))

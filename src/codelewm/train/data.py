@@ -51,25 +51,47 @@ class Example:
     # of the after: never negatives).
     failing: tuple[str, ...] = ()
     passing: tuple[str, ...] = ()
+    # Real commits: (message, after) of the same function's neighbouring commits in history. Their
+    # afters are negatives (another version of this function, as in the P1 history pools) and their
+    # messages are swap actions (another real message about this function must not explain it).
+    neighbours: tuple[tuple[str | None, str], ...] = ()
+
+
+NEIGHBOURS = 4  # neighbouring commits of the same function, each side counted together
 
 
 def group_examples(records: Iterable[TransitionRecord]) -> list[Example]:
-    """One example per transition; siblings = the other edits of the same before (same group)."""
+    """One example per transition; siblings = the other edits of the same before (same group);
+    for git transitions, neighbours = the nearest other commits of the same function."""
     by_before: dict[tuple[str, str], list[TransitionRecord]] = defaultdict(list)
+    by_function: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     order: list[TransitionRecord] = []
     for rec in records:
         if rec.before == rec.after:
             continue
         by_before[(rec.group, rec.before)].append(rec)
+        if rec.source == "git":
+            by_function[(rec.group, rec.path, rec.symbol)].append(len(order))
         order.append(rec)
     examples = []
-    for rec in order:
+    for index, rec in enumerate(order):
         siblings = tuple(
             (other.instruction, other.after)
             for other in by_before[(rec.group, rec.before)]
             if other.after != rec.after
         )
-        examples.append(Example(rec.before, rec.instruction, rec.after, siblings))
+        neighbours: tuple[tuple[str | None, str], ...] = ()
+        if rec.source == "git":
+            history = by_function[(rec.group, rec.path, rec.symbol)]
+            near = sorted((i for i in history if i != index), key=lambda i: abs(i - index))
+            neighbours = tuple(
+                (order[i].instruction, order[i].after)
+                for i in near[:NEIGHBOURS]
+                if order[i].after not in (rec.after, rec.before)
+            )
+        examples.append(
+            Example(rec.before, rec.instruction, rec.after, siblings, neighbours=neighbours)
+        )
     return examples
 
 
@@ -107,7 +129,9 @@ def load_examples(
 ) -> list[Example]:
     """The split's examples; the sandbox-labelled ones carry their pool's members."""
     examples = group_examples(read_transitions(dataset, split))
-    examples = attach_labelled(examples, read_labelled_pools(dataset, split), repeat=labelled_repeat)
+    examples = attach_labelled(
+        examples, read_labelled_pools(dataset, split), repeat=labelled_repeat
+    )
     if not examples:
         raise SourceUnavailableError(
             f"{dataset}: the {split} split holds no usable transitions",
@@ -162,7 +186,9 @@ class BatchBuilder:
         rng.shuffle(failing)
         pool = [after for _, after in ex.siblings]
         rng.shuffle(pool)
-        pool = failing + pool
+        history = [after for _, after in ex.neighbours]
+        rng.shuffle(history)
+        pool = failing + pool + history
         if self.data.negatives_before:
             pool.append(ex.before)
         if self.data.negatives_partial:
@@ -206,7 +232,8 @@ class BatchBuilder:
                     valid[row, col] = True
                 else:
                     cands.append(empty)
-            others = sorted({i for i, _ in ex.siblings if i and i != ex.instruction})
+            related = (*ex.siblings, *ex.neighbours)
+            others = sorted({i for i, _ in related if i and i != ex.instruction})
             rng.shuffle(others)
             row_actions = [ex.instruction, *others[: self.data.swap_actions]]
             for col in range(n_actions):
@@ -243,6 +270,7 @@ def epoch_order(n: int, *, seed: int, epoch: int, rank: int, world: int) -> list
 
 def _texts(ex: Example) -> list[str]:
     texts = [ex.before, ex.after, *ex.failing]
+    texts += [t for pair in ex.neighbours for t in pair if t]
     texts += [after for _, after in ex.siblings]
     texts += [i for i, _ in ex.siblings if i]
     if ex.instruction:
