@@ -129,3 +129,14 @@ def test_pyproject_license() -> None:
     assert license_from_pyproject('[project]\nlicense = "MIT"\n') == "MIT"
     assert license_from_pyproject('[project]\nlicense = {text = "BSD License"}\n') == "BSD"
     assert license_from_pyproject("not toml [") is None
+
+
+def test_a_stub_implementation_is_not_an_edit_ratio_reject() -> None:
+    """exercism / doctests write a whole body from a stub: the ratio is ~1 by design, and the
+    sandbox-labelled pool rides on that transition."""
+    stub = "def f(x):\n    pass\n"
+    full = "def g(items):\n    total = sum(items)\n    count = len(items)\n    return total / count\n"
+    git = _record(before=stub, after=full)
+    assert record_skip_reason(git, FilterConfig()) == "edit_ratio_too_high"
+    task = git.model_copy(update={"source": "exercism", "instruction_kind": "task"})
+    assert record_skip_reason(task, FilterConfig()) is None

@@ -97,6 +97,11 @@ def parse_code(code: str) -> ast.Module | None:
         return None
 
 
+#: sources whose transition writes a whole body from a stub (the edit ratio is ~1 by design; their
+#: labelled pools ride on the transition, so dropping it would drop the pool)
+WRITE_FROM_STUB = frozenset({"exercism", "doctests"})
+
+
 def record_skip_reason(record: TransitionRecord, config: FilterConfig) -> str | None:
     """The first reason code that rejects `record`, or None to keep it."""
     reason = path_skip_reason(record.path)
@@ -113,7 +118,7 @@ def record_skip_reason(record: TransitionRecord, config: FilterConfig) -> str | 
     matcher = _line_matcher(record.before, record.after)
     if _changed(matcher) > config.max_changed_lines:
         return "too_many_changed_lines"
-    if 1.0 - matcher.ratio() > config.max_edit_ratio:
+    if record.source not in WRITE_FROM_STUB and 1.0 - matcher.ratio() > config.max_edit_ratio:
         return "edit_ratio_too_high"
     if config.drop_secrets and _has_secret(record):
         return "secret_found"
