@@ -153,7 +153,17 @@ def render(reports: Path, data: str) -> str:
         body += lines
     for split in ("test", "val"):
         p2 = load(reports, f"retrieval_git_{split}")
-        if p2 is not None:
+        if p2 is None:
+            targets.append(
+                [
+                    f"P2 git {split}: model - identity, R@1",
+                    "CI > 0",
+                    "not run",
+                    "-",
+                    "`./scripts/eval-history`",
+                ]
+            )
+        else:
             t, lines = p2_section(p2, reports / f"retrieval_git_{split}", split)
             targets += t
             body += lines
