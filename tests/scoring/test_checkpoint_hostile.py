@@ -87,7 +87,7 @@ CONFIGS = [
     ("max_len negative", _set("max_len", -96), "max_len = -96 is outside"),
     ("n_heads zero", _set("n_heads", 0), "n_heads = 0 is outside"),
     ("heads do not divide", _set("n_heads", 5), "not a multiple of n_heads"),
-    ("d_model 8192 (10 GB)", _set("d_model", 1 << 13), "2,621,969,889 parameters, over the limit"),
+    ("d_model 8192 (10 GB)", _set("d_model", 1 << 13), r"[\d,]+ parameters, over the limit"),
     ("d_model 1024 (0.1 GB)", _set("d_model", 1024), "has shape"),  # the weights do not match
     ("d_model 2^20 (384 GB)", _set("d_model", 1 << 20), "is outside"),
     ("vocab huge", _set("vocab_size", 1 << 30), "is outside"),
@@ -154,10 +154,16 @@ def test_weights_of_another_shape_or_type_are_refused_from_the_header(tmp_path: 
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("weights", [math.nan, 0, 0, 0]), ("bias", math.inf), ("scale", [0, 1, 1, 1])],
+    [("weights", [math.nan]), ("bias", math.inf), ("scale", [0])],
 )
 def test_non_finite_calibrators_are_refused(tmp_path: Path, key: str, value: Any) -> None:
-    ckpt = resign(tmp_path / "ckpt", calibrator=lambda data: data.__setitem__(key, value))
+    def spoil(data: dict[str, Any]) -> None:  # one bad entry, the rest of the shipped calibrator kept
+        if isinstance(value, list):
+            data[key] = value + list(data[key][1:])
+        else:
+            data[key] = value
+
+    ckpt = resign(tmp_path / "ckpt", calibrator=spoil)
     with pytest.raises(CheckpointError, match="must be finite and every scale non-zero"):
         load_checkpoint(ckpt)
 
