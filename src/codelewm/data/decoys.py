@@ -39,12 +39,19 @@ def decoy_pool(record: TransitionRecord, decoys: Sequence[tuple[str, str]]) -> R
         if code not in seen:
             seen.add(code)
             candidates.append(_candidate(pool_id, code, False, kind))
-    candidates.sort(key=lambda c: c.candidate_id)
+    return transition_pool(pool_id, record, candidates)
+
+
+def transition_pool(
+    pool_id: str, record: TransitionRecord, candidates: Sequence[PoolCandidate], **extra: object
+) -> RerankPool:
+    """A pool over `record`'s before and instruction that rides on the transition (split with it):
+    candidates sorted by id, the transition's provenance fields and any `extra` fields kept."""
     return RerankPool(
         pool_id=pool_id,
         before=record.before,
         instruction=record.instruction,
-        candidates=candidates,
+        candidates=sorted(candidates, key=lambda c: c.candidate_id),
         source=record.source,
         group=record.group,
         split=record.split,
@@ -52,11 +59,17 @@ def decoy_pool(record: TransitionRecord, decoys: Sequence[tuple[str, str]]) -> R
         symbol=record.symbol,
         context=record.context,
         transition_id=record.transition_id,
+        **extra,
     )
 
 
-def _candidate(pool_id: str, code: str, passed: bool, kind: str) -> PoolCandidate:
+def candidate_id(pool_id: str, code: str) -> str:
+    """`<pool_id>#<sha1(code)[:12]>`: the id tells nothing about the label."""
     digest = hashlib.sha1(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{pool_id}#{digest}"
+
+
+def _candidate(pool_id: str, code: str, passed: bool, kind: str) -> PoolCandidate:
     return PoolCandidate(
-        candidate_id=f"{pool_id}#{digest}", code=code, passed=passed, decoy_kind=kind
+        candidate_id=candidate_id(pool_id, code), code=code, passed=passed, decoy_kind=kind
     )

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codelewm.code.mutations import canonical_source, mutate_function
+from codelewm.data.decoys import candidate_id, transition_pool
 from codelewm.data.layout import read_decoy_pools
 from codelewm.errors import ParseFailureError
 from codelewm.execution import ExecutionStatus, Limits, Policy, SandboxJob, TestKind, run_many
@@ -361,35 +361,17 @@ def label_pool(
         skipped["no_failing_member"] += 1
         return None
     pool_id = "labelled-" + transition.transition_id
-    candidates = sorted(
-        (
-            PoolCandidate(
-                candidate_id=f"{pool_id}#{_sha(code)}",
-                code=code,
-                passed=ok,
-                origin=origin,
-                decoy_kind="true" if origin == "reference" else origin,
-            )
-            for origin, code, ok in kept
-        ),
-        key=lambda c: c.candidate_id,
-    )
-    return RerankPool(
-        pool_id=pool_id,
-        before=transition.before,
-        instruction=transition.instruction,
-        candidates=candidates,
-        source=transition.source,
-        group=transition.group,
-        path=transition.path,
-        symbol=transition.symbol,
-        transition_id=transition.transition_id,
-        labelled_by=LABELLED_BY,
-    )
-
-
-def _sha(code: str) -> str:
-    return hashlib.sha1(code.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    candidates = [
+        PoolCandidate(
+            candidate_id=candidate_id(pool_id, code),
+            code=code,
+            passed=ok,
+            origin=origin,
+            decoy_kind="true" if origin == "reference" else origin,
+        )
+        for origin, code, ok in kept
+    ]
+    return transition_pool(pool_id, transition, candidates, labelled_by=LABELLED_BY)
 
 
 def read_labelled_pools(root: Path, split: Split) -> Iterator[RerankPool]:
