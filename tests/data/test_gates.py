@@ -135,7 +135,9 @@ def test_a_stub_implementation_is_not_an_edit_ratio_reject() -> None:
     """exercism / doctests write a whole body from a stub: the ratio is ~1 by design, and the
     sandbox-labelled pool rides on that transition."""
     stub = "def f(x):\n    pass\n"
-    full = "def g(items):\n    total = sum(items)\n    count = len(items)\n    return total / count\n"
+    full = (
+        "def g(items):\n    total = sum(items)\n    count = len(items)\n    return total / count\n"
+    )
     git = _record(before=stub, after=full)
     assert record_skip_reason(git, FilterConfig()) == "edit_ratio_too_high"
     task = git.model_copy(update={"source": "exercism", "instruction_kind": "task"})

@@ -157,7 +157,9 @@ def test_weights_of_another_shape_or_type_are_refused_from_the_header(tmp_path: 
     [("weights", [math.nan]), ("bias", math.inf), ("scale", [0])],
 )
 def test_non_finite_calibrators_are_refused(tmp_path: Path, key: str, value: Any) -> None:
-    def spoil(data: dict[str, Any]) -> None:  # one bad entry, the rest of the shipped calibrator kept
+    def spoil(
+        data: dict[str, Any],
+    ) -> None:  # one bad entry, the rest of the shipped calibrator kept
         if isinstance(value, list):
             data[key] = value + list(data[key][1:])
         else:

@@ -46,7 +46,12 @@ def test_failing_members_come_first_and_equivalents_are_never_negatives() -> Non
     ex = attach_labelled([Example(BEFORE, "add one", AFTER, ())], [_pool()], repeat=1)[0]
     data = DataSection(dataset="unused", candidates=4, negatives_mutants=0, negatives_decoys=0)
     builder = BatchBuilder(
-        [ex], _Tokenizer(), data, None, seed=0, action_dropout=0.0  # type: ignore[arg-type]
+        [ex],
+        _Tokenizer(),
+        data,
+        None,
+        seed=0,
+        action_dropout=0.0,  # type: ignore[arg-type]
     )
     cands = builder.candidates(0, random.Random(0))
     assert cands[0] == AFTER
@@ -73,10 +78,17 @@ def test_git_transitions_get_the_same_functions_neighbouring_commits() -> None:
         for i in range(3)
     ]
     examples = group_examples(records)
-    middle = examples[1]  # v1 -> v2: v1 (the first commit's after) is its own before, not a negative
+    middle = examples[
+        1
+    ]  # v1 -> v2: v1 (the first commit's after) is its own before, not a negative
     assert middle.neighbours == (("bump to 3", versions[3]),)
     data = DataSection(dataset="unused", candidates=4, negatives_mutants=0, negatives_decoys=0)
     builder = BatchBuilder(
-        examples, _Tokenizer(), data, None, seed=0, action_dropout=0.0  # type: ignore[arg-type]
+        examples,
+        _Tokenizer(),
+        data,
+        None,
+        seed=0,
+        action_dropout=0.0,  # type: ignore[arg-type]
     )
     assert versions[3] in builder.candidates(1, random.Random(0))
