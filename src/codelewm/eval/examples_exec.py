@@ -34,8 +34,9 @@ from codelewm.code.functions import defined_functions
 from codelewm.errors import InputError
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
 from codelewm.eval.executed import examples_for
+from codelewm.eval.pools import sample_count
 from codelewm.execution import Limits, SandboxJob, TestKind, run_many
-from codelewm.records import PoolCandidate, RerankPool
+from codelewm.records import RerankPool
 
 EXAMPLE_LIMITS = Limits(wall_s=10)
 
@@ -98,7 +99,7 @@ def run_pool_examples(
         fractions[p][c] = value if value is not None else 0.0
         signatures[p][c] = outputs_of(result.stdout, len(examples_per_pool[p]))
     clusters = [
-        cluster_weights(signatures[p], [_samples(c) for c in pool.candidates])
+        cluster_weights(signatures[p], [sample_count(c) for c in pool.candidates])
         for p, pool in enumerate(pools)
     ]
     return ExamplesRun(
@@ -119,12 +120,6 @@ def lexicographic(keys: Sequence[Sequence[tuple[float, ...]]]) -> list[list[floa
         rank = {key: float(i) for i, key in enumerate(sorted(set(row)))}
         out.append([rank[key] for key in row])
     return out
-
-
-def _samples(candidate: PoolCandidate) -> int:
-    """How many raw samples collapsed into this candidate (`n_samples` of the pool file, else 1)."""
-    value = getattr(candidate, "n_samples", None)
-    return value if isinstance(value, int) and value > 0 else 1
 
 
 def examples_first(

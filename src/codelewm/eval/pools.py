@@ -11,7 +11,7 @@ from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.code.candidates import looks_like_patch
 from codelewm.code.patch import apply_patch
 from codelewm.errors import InputError, ParseFailureError, PatchError, SourceUnavailableError
-from codelewm.records import RerankPool
+from codelewm.records import PoolCandidate, RerankPool
 from codelewm.scoring.protocol import Query
 
 
@@ -74,12 +74,17 @@ def pool_queries(pools: Sequence[RerankPool]) -> list[Query]:
     ]
 
 
+def sample_count(candidate: PoolCandidate) -> int:
+    """How many raw samples collapsed into this candidate (`n_samples` of the pool file, else 1)."""
+    value = getattr(candidate, "n_samples", None)
+    return value if isinstance(value, int) and value > 0 else 1
+
+
 def sample_counts(pool: RerankPool) -> tuple[float, ...] | None:
-    """Each candidate's `n_samples` (1 where absent), or None when no candidate gives one."""
-    raw = [getattr(c, "n_samples", None) for c in pool.candidates]
-    if all(v is None for v in raw):
+    """Each candidate's `sample_count`, or None when no candidate gives `n_samples`."""
+    if all(getattr(c, "n_samples", None) is None for c in pool.candidates):
         return None
-    return tuple(float(v) if isinstance(v, int | float) and v >= 1 else 1.0 for v in raw)
+    return tuple(float(sample_count(c)) for c in pool.candidates)
 
 
 def candidate_code(before: str, code: str) -> str:

@@ -20,6 +20,7 @@ the report's "fused without model" row, which tells what the model adds.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Sequence
 
@@ -86,7 +87,7 @@ def static_features(query: Query) -> dict[str, Array]:
     cands = query.candidates
     weights = vote_weights(query)
     valid = np.asarray([1.0 if is_statically_valid(c) else 0.0 for c in cands])
-    parses = np.asarray([_parses(c) for c in cands])
+    parsed = np.asarray([parses(c) for c in cands])
     grams = [
         trigrams(code_tokens(_after_prompt(query.before, c))) if ok else set()
         for c, ok in zip(cands, valid, strict=True)
@@ -101,7 +102,7 @@ def static_features(query: Query) -> dict[str, Array]:
     consensus = weighted_consensus(sims, weights * valid) * valid
     return {
         "valid": valid,
-        "parses": parses,
+        "parses": parsed,
         "token_consensus_z": zscore(consensus),
         "log_count_z": zscore(np.log(np.maximum(duplicate_counts(query), 1.0))),
     }
@@ -146,9 +147,8 @@ class StaticFusionScorer:
         return out
 
 
-def _parses(code: str) -> float:
-    import ast
-
+def parses(code: str) -> float:
+    """1.0 when `code` parses as Python, else 0.0."""
     try:
         ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -24,7 +24,6 @@ for one candidate consensus is undefined and `energy_z` is 0.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import threading
 from collections import OrderedDict
@@ -51,6 +50,7 @@ from codelewm.model.world_model import WorldModel
 from codelewm.scoring.deadline import check_deadline
 from codelewm.scoring.fusion import (
     model_features,
+    parses,
     static_features,
     vote_weights,
     weighted_consensus,
@@ -191,7 +191,7 @@ class WorldModelScorer:
         weights = vote_weights(query)
         sims = (unit @ unit.T).cpu().numpy().astype(np.float64) if k > 1 else np.ones((k, k))
         consensus = weighted_consensus(sims, weights)
-        parses = np.array([_parses(code) for code in query.candidates], dtype=np.float64)
+        parsed = np.array([parses(code) for code in query.candidates], dtype=np.float64)
         terms: dict[str, tuple[float, ...]] = {}
         if self.calibrator is None:
             final = -e
@@ -201,7 +201,7 @@ class WorldModelScorer:
                 "energy_z": (e - e.mean()) / (e.std() + 1e-6),
                 "action_gain": gain,
                 "consensus": consensus,
-                "parses": parses,
+                "parses": parsed,
             }
             names = self.calibrator.feature_names
             if any(name not in features for name in names):
@@ -220,7 +220,7 @@ class WorldModelScorer:
                 "no_action_energy": tuple(float(v) for v in no_action),
                 "action_gain": tuple(float(v) for v in gain),
                 "consensus": tuple(float(v) for v in consensus),
-                "parses": tuple(float(v) for v in parses),
+                "parses": tuple(float(v) for v in parsed),
                 "final_score": tuple(float(v) for v in final),
                 **terms,
             },
@@ -325,11 +325,3 @@ def _digest(prefix: bytes, text: str) -> bytes:
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.digest()
-
-
-def _parses(code: str) -> float:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
-        return 0.0
-    return 1.0
