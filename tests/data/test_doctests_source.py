@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from codelewm.data.labelled import LABEL_LIMITS
@@ -180,3 +181,56 @@ def test_names() -> None:
     assert package_name("json/decoder.py") == "json"
     assert package_name("email/__init__.py") == "email"
     assert package_name("heapq.py") == ""
+
+
+NX_INIT = "from networkx.utils import backends as _b\nfrom networkx import paths\n"
+NX_BACKENDS = '''_registered_algorithms = {}
+
+
+def dispatchable(func):
+    """Registers each name once, like networkx's `_dispatchable` (a second one is a KeyError)."""
+    if func.__name__ in _registered_algorithms:
+        raise KeyError(f"Algorithm already exists in dispatch registry: {func.__name__}")
+    _registered_algorithms[func.__name__] = func
+    return func
+'''
+NX_PATHS = '''import networkx.utils.backends as backends
+
+
+@backends.dispatchable
+def path_length(nodes):
+    """Edges on a path through `nodes`.
+
+    >>> path_length([1, 2, 3])
+    2
+    >>> path_length([7])
+    0
+    """
+    if not nodes:
+        return 0
+    return len(nodes) - 1
+'''
+
+
+def test_networkx_registry_accepts_the_modules_second_run() -> None:
+    """A package whose `__init__` imports the module registers its functions once; the context runs
+    the module again (its members are defined there): the networkx prelude lets that registration
+    through instead of ending every such function as `module_fails_in_sandbox`. The root lies in the
+    repository's build/ (the sandbox's private /tmp would hide a pytest tmp_path)."""
+    base = Path(__file__).resolve().parents[2] / "build"
+    base.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base) as tmp:
+        Path(tmp).chmod(0o755)  # the sandbox runs as another uid: mkdtemp's 0700 would hide it
+        root = Path(tmp) / "site-packages"
+        (root / "networkx" / "utils").mkdir(parents=True)
+        (root / "networkx" / "__init__.py").write_text(NX_INIT)
+        (root / "networkx" / "utils" / "__init__.py").write_text("")
+        (root / "networkx" / "utils" / "backends.py").write_text(NX_BACKENDS)
+        (root / "networkx" / "paths.py").write_text(NX_PATHS)
+        (root / "LICENSE").write_text("MIT License\n\nPermission is hereby granted, free of charge")
+        source, records, pools = _build(DoctestsConfig(code=[root]))
+        assert source.skipped["module_fails_in_sandbox"] == 0, source.skipped
+        assert [r.symbol for r in records] == ["path_length"], source.skipped
+        [pool] = pools
+        passed = {getattr(c, "origin", None): c.passed for c in pool.candidates}
+        assert passed["reference"] is True and False in passed.values()

@@ -358,11 +358,31 @@ def module_context(
     ]
     if root.resolve() != stdlib_root():
         prelude.append(f"_codelewm_sys.path.insert(0, {str(root)!r})\n")
+    prelude.extend(_REEXECUTION_PRELUDES.get(file.rel.split("/", 1)[0], ()))
     head, tail = lines[:future_end], lines[future_end:]
     if head and not head[-1].endswith("\n"):
         head[-1] += "\n"
     program = "".join([*head, *prelude, *tail])
     return program if program.endswith("\n") else program + "\n"
+
+
+# Packages whose import-time registries refuse a module's second execution: the context re-runs a
+# module the package has already imported (its `__init__` imports it), so every decorated function
+# registers twice. networkx's `_dispatchable` raises KeyError on a name it holds; the prelude imports
+# the package first (its own registrations happen once, against the original files), then gives the
+# dispatcher a registry that accepts the module's second registration of a name (the later one wins,
+# as a plain rebinding would). Without it ~370 networkx functions end as `module_fails_in_sandbox`.
+_REEXECUTION_PRELUDES: dict[str, tuple[str, ...]] = {
+    "networkx": (
+        "import networkx as _codelewm_nx\n",
+        "class _CodelewmRegistry(dict):\n",
+        "    def __contains__(self, key):\n",
+        "        return False\n",
+        "_codelewm_nx.utils.backends._registered_algorithms = _CodelewmRegistry(\n",
+        "    _codelewm_nx.utils.backends._registered_algorithms\n",
+        ")\n",
+    ),
+}
 
 
 def check_tests(checks: list[Example], setup: list[Example], module_name: str) -> str:
