@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from _model_helpers import TINY, make_batch
 
-from codelewm.model.loss import LossConfig, sigreg, world_model_loss
+from codelewm.model.loss import LossConfig, behaviour_term, sigreg, world_model_loss
 from codelewm.model.world_model import ModelConfig, WorldModel, count_parameters
 
 
@@ -88,3 +90,38 @@ def test_config_round_trip_refuses_unknown_keys() -> None:
     assert ModelConfig.from_dict(TINY.to_dict()) == TINY
     with pytest.raises(ValueError, match="unknown model config keys"):
         ModelConfig.from_dict({**TINY.to_dict(), "n_experts": 8})
+
+
+def test_behaviour_term_pushes_failing_members_away_and_pulls_passing_ones() -> None:
+    after = torch.tensor([1.0, 0.0, 0.0])
+    near = torch.tensor([0.9, 0.1, 0.0])  # cosine ~0.99 to the after
+    far = torch.tensor([0.0, 1.0, 0.0])  # cosine 0
+    z = torch.stack([after, near, far, near])[None].requires_grad_(True)  # (1, 4, 3)
+    labels = torch.tensor([[0, -1, -1, 1]])  # near fails, far fails, near (again) passes
+    loss = behaviour_term(z, labels, margin=0.5)
+    cos_near = float(torch.nn.functional.cosine_similarity(after, near, dim=0))
+    # the far failing member is already below the margin: only the near one and the pull count
+    assert float(loss.detach()) == pytest.approx(((cos_near - 0.5) + (1 - cos_near)) / 3, abs=1e-6)
+    loss.backward()
+    assert z.grad is not None and float(z.grad[0, 2].abs().sum()) == 0.0  # below the margin
+    assert behaviour_term(z, torch.zeros(1, 4, dtype=torch.long), margin=0.5).item() == 0.0
+
+
+def test_passing_members_are_never_infonce_negatives(tiny_model: WorldModel) -> None:
+    batch = make_batch()
+    labels = torch.zeros_like(batch.cand_valid, dtype=torch.long)
+    labels[1, 2] = 1  # row 1, candidate 2: an equivalent of the after
+    labelled = dataclasses.replace(batch, cand_label=labels)
+    ids = batch.cand_ids.clone()
+    ids[1, 2] = torch.where(ids[1, 2] > 0, (ids[1, 2] % 7) + 2, ids[1, 2])  # another program
+    changed = dataclasses.replace(labelled, cand_ids=ids)
+    cfg = LossConfig(sigreg_slices=16)
+    one = world_model_loss(tiny_model, labelled, cfg, step=0).terms["infonce"]
+    two = world_model_loss(tiny_model, changed, cfg, step=0).terms["infonce"]
+    base = world_model_loss(tiny_model, batch, cfg, step=0).terms["infonce"]
+    assert float(one) == pytest.approx(float(two), abs=1e-6)  # its latent no longer matters
+    assert float(base) != pytest.approx(float(one), abs=1e-6)  # it did as a negative
+    with_term = world_model_loss(
+        tiny_model, labelled, LossConfig(sigreg_slices=16, behaviour=1.0), step=0
+    )
+    assert float(with_term.terms["behaviour"]) > 0.0

@@ -59,6 +59,26 @@ def test_failing_members_come_first_and_equivalents_are_never_negatives() -> Non
     assert EQUIVALENT not in cands
 
 
+def test_passing_members_ride_along_labelled_for_the_behaviour_term() -> None:
+    ex = attach_labelled([Example(BEFORE, "add one", AFTER, ())], [_pool()], repeat=1)[0]
+    data = DataSection(
+        dataset="unused", candidates=4, negatives_mutants=0, negatives_decoys=0, passing_members=1
+    )
+    builder = BatchBuilder(
+        [ex],
+        _Tokenizer(),
+        data,
+        None,
+        seed=0,
+        action_dropout=0.0,  # type: ignore[arg-type]
+    )
+    texts, labels = builder.labelled_candidates(0, random.Random(0))
+    assert len(texts) == 4 and texts[0] == AFTER and labels[0] == 0
+    assert texts[-1] == EQUIVALENT and labels[-1] == 1  # its slot was kept free of negatives
+    assert all(label == -1 for text, label in zip(texts, labels, strict=True) if text in FAILING)
+    assert EQUIVALENT not in builder.candidates(0, random.Random(0))
+
+
 def test_git_transitions_get_the_same_functions_neighbouring_commits() -> None:
     from codelewm.data.transition import new_transition
     from codelewm.train.data import group_examples

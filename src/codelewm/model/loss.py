@@ -7,6 +7,11 @@
   the other instructions of the same before and the null action: the true instruction must win.
 - action dropout happens in the batch (`drop_action`): the null action must still predict the after.
 - `mse`: latent MSE between ẑ and the true after's latent (small weight; alone it rewards copying).
+- `behaviour`: behaviour-grounded geometry of the candidate latents (issue 12, item 3). In a row whose
+  transition has a sandbox-labelled pool, a member that FAILED the task's checks is pushed below a
+  cosine `behaviour_margin` to the true after's latent, a member that PASSED (an equivalent) is pulled
+  towards it: candidates that behave alike lie close, so latent consensus (scoring/fusion.py, cosine)
+  approximates agreement in behaviour, not in spelling. Passing members are masked out of infonce.
 - `sigreg`: Epps–Pulley sketched isotropic-Gaussian regulariser on the encoder latents, with random
   projections drawn afresh every step (seeded by the step), as in LeJEPA / LeWorldModel.
 """
@@ -33,6 +38,8 @@ class LossConfig:
     sigreg: float = 0.02
     sigreg_slices: int = 256
     sigreg_knots: int = 17
+    behaviour: float = 0.0
+    behaviour_margin: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,25 +95,49 @@ def world_model_loss(model: WorldModel, batch: Batch, cfg: LossConfig, *, step: 
     z_hat = model.predict(z_b, a_true).float()  # (B, d)
     tau = model.temperature
 
+    labels = batch.labels()  # (B, K)
     energy = model.energy(z_hat[:, None, :], z_c)  # (B, K)
-    logits = (-energy / tau).masked_fill(~batch.cand_valid, float("-inf"))
+    logits = (-energy / tau).masked_fill(~batch.cand_valid | (labels > 0), float("-inf"))
     target = torch.zeros(b, dtype=torch.long, device=logits.device)
     terms: dict[str, Tensor] = {"infonce": F.cross_entropy(logits, target)}
     accuracy = (logits.argmax(-1) == 0).float().mean().detach()
 
     terms["swap"] = _swap_term(model, z_b, actions, null, z_c[:, 0], batch, tau)
     terms["mse"] = F.mse_loss(z_hat, z_c[:, 0])
+    valid_labels = labels * batch.cand_valid  # padding candidates are never labelled
+    terms["behaviour"] = behaviour_term(z_c, valid_labels, margin=cfg.behaviour_margin)
     latents = torch.cat([z_b, z_c[batch.cand_valid]], dim=0)  # (B + V, d)
     terms["sigreg"] = sigreg(
         latents, slices=cfg.sigreg_slices, knots=cfg.sigreg_knots, seed=SIGREG_SEED + step
     )
-    weights = {"infonce": cfg.infonce, "swap": cfg.swap, "mse": cfg.mse, "sigreg": cfg.sigreg}
+    weights = {
+        "infonce": cfg.infonce,
+        "swap": cfg.swap,
+        "mse": cfg.mse,
+        "sigreg": cfg.sigreg,
+        "behaviour": cfg.behaviour,
+    }
     total = sum(
         (weights[name] * value for name, value in terms.items() if weights[name]), z_b.new_zeros(())
     )
     return LossOutput(
         total=total, terms={k: v.detach() for k, v in terms.items()}, accuracy=accuracy
     )
+
+
+def behaviour_term(z_c: Tensor, labels: Tensor, *, margin: float) -> Tensor:
+    """Mean over labelled members of relu(cos(after, failing) - margin) and 1 - cos(after, passing).
+
+    z_c (B, K, d) candidate latents, candidate 0 the true after; labels (B, K) 1 passed, -1 failed,
+    0 not labelled (valid rows only). Zero when the batch has no labelled member."""
+    cos = F.cosine_similarity(z_c[:, :1, :], z_c, dim=-1)  # (B, K)
+    failing = labels < 0
+    passing = labels > 0
+    count = int(failing.sum() + passing.sum())
+    if count == 0:
+        return cos.new_zeros(())
+    loss = (F.relu(cos - margin) * failing).sum() + ((1.0 - cos) * passing).sum()
+    return loss / count
 
 
 def _swap_term(

@@ -62,6 +62,15 @@ class LossSection(Section):
     sigreg: float = 0.02
     sigreg_slices: int = 256
     sigreg_knots: int = 17
+    behaviour: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="behaviour-grounded term (model/loss.py): a labelled pool's failing members "
+        "far from the true after in latent space, its passing ones close",
+    )
+    behaviour_margin: float = Field(
+        default=0.5, ge=-1.0, le=1.0, description="cosine a failing member must stay below"
+    )
     action_dropout: float = Field(default=0.1, ge=0.0, le=1.0)
 
     def build(self) -> LossConfig:
@@ -83,6 +92,12 @@ class DataSection(Section):
         ge=1,
         description="times each transition with a sandbox-labelled pool appears per epoch (its "
         "failing members are its first negatives)",
+    )
+    passing_members: int = Field(
+        default=0,
+        ge=0,
+        description="passing members (equivalents of the after) a labelled row carries among its "
+        "candidates, labelled passed for the behaviour term (never infonce negatives)",
     )
     max_train_examples: int | None = None
     val_max_pools: int = 200

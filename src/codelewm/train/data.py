@@ -199,12 +199,27 @@ class BatchBuilder:
         for _ in range(self.data.negatives_decoys):
             pool.append(self.examples[rng.randrange(len(self.examples))].after)
         out = [ex.after]
+        room = self.data.candidates - min(self.data.passing_members, len(ex.passing))
         for text in pool:
             if text in ex.passing:  # an equivalent of the after is never a negative
                 continue
-            if text not in out and len(out) < self.data.candidates:
+            if text not in out and len(out) < room:
                 out.append(text)
         return out
+
+    def labelled_candidates(self, index: int, rng: random.Random) -> tuple[list[str], list[int]]:
+        """`candidates` plus up to `passing_members` passing members, and each one's label: 1 passed
+        (an equivalent), -1 failed the task's checks, 0 not labelled (the after, other negatives)."""
+        ex = self.examples[index]
+        texts = self.candidates(index, rng)
+        failing = set(ex.failing)
+        labels = [-1 if i and text in failing else 0 for i, text in enumerate(texts)]
+        equivalents = [t for t in ex.passing if t not in texts]
+        rng.shuffle(equivalents)
+        for text in equivalents[: self.data.passing_members]:
+            texts.append(text)
+            labels.append(1)
+        return texts, labels
 
     def example_rng(self, index: int, epoch: int) -> random.Random:
         return random.Random(f"{self.seed}:{epoch}:{index}")
@@ -215,6 +230,7 @@ class BatchBuilder:
         befores: list[EditSequence] = []
         cands: list[EditSequence] = []
         valid = torch.zeros(len(indices), k, dtype=torch.bool)
+        labels = torch.zeros(len(indices), k, dtype=torch.long)
         actions: list[list[int] | None] = []
         action_valid = torch.zeros(len(indices), n_actions, dtype=torch.bool)
         drop = torch.zeros(len(indices), dtype=torch.bool)
@@ -223,13 +239,14 @@ class BatchBuilder:
             ex, rng = self.examples[index], self.example_rng(index, epoch)
             before_ids = self.ids(ex.before)
             befores.append(before_input(before_ids, cfg))
-            texts = self.candidates(index, rng)
+            texts, row_labels = self.labelled_candidates(index, rng)
             for col in range(k):
                 if col < len(texts):
                     cands.append(
                         candidate_input(before_ids, self.ids(texts[col]), cfg, self.tokenizer)
                     )
                     valid[row, col] = True
+                    labels[row, col] = row_labels[col]
                 else:
                     cands.append(empty)
             related = (*ex.siblings, *ex.neighbours)
@@ -257,6 +274,7 @@ class BatchBuilder:
             action_mask=a_mask.view(b, n_actions, -1),
             action_valid=action_valid,
             drop_action=drop,
+            cand_label=labels,
         )
 
 
