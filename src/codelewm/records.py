@@ -158,6 +158,16 @@ class ExecutionSummary(Record):
     passed_fraction: float | None = Field(
         default=None, description="tests_passed / tests_run; 1.0 or 0.0 for a pass/fail script"
     )
+    passed_checks: list[str] | None = Field(
+        default=None,
+        description="ids of the checks this candidate passed, when each check reports on its own "
+        "(generated tests: the test ids of the codelewm.generated_tests.v1 set)",
+    )
+    agreement: float | None = Field(
+        default=None,
+        description="CodeT dual agreement (generated tests): the sample weight of the candidates "
+        "that pass exactly the same tests, times the number of those tests",
+    )
 
 
 class ScoreRecord(Record):
@@ -434,6 +444,38 @@ class SecretScanReport(Record):
     )
 
 
+# --- generated tests (CodeT) ------------------------------------------------------------------
+
+
+GENERATED_TESTS_KIND = "llm-generated-tests"  # the artifact kind `codelewm llm tests` writes
+GENERATED_TESTS_FILE = "tests.jsonl"  # its codelewm.generated_tests.v1 sets, one task per line
+
+
+class GeneratedTest(Record):
+    """One LLM-written test: `assert <entry_point>(<literals>) == <literal>` (`code.asserts`)."""
+
+    test_id: str
+    source: str = Field(description="the assert, normalized with ast.unparse")
+    sha256: str = Field(description="sha256 of `source`")
+    origin: str = Field(description="which completion it came from: llm:request<i>:choice<j>")
+
+
+class GeneratedTestSet(Record):
+    """The generated tests of one task (`codelewm.generated_tests.v1`), keyed by `task_id` (a pool
+    id in pool files). Untrusted: only candidates run them, in the sandbox, on request."""
+
+    schema_version: Literal["codelewm.generated_tests.v1"] = "codelewm.generated_tests.v1"
+    task_id: str
+    entry_point: str = Field(description="the function every test calls")
+    before_sha256: str
+    tests: list[GeneratedTest]
+    tests_sha256: str = Field(description="sha256 of the tests' sources joined by newlines")
+    discarded: dict[str, int] = Field(
+        default_factory=dict, description="answer statements not kept, by reason"
+    )
+    generator: str = Field(description="provider:model that wrote them ('fixture:...' = dry-run)")
+
+
 EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.transition.v1": TransitionRecord,
     "codelewm.candidate.v1": CandidateRecord,
@@ -446,4 +488,5 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "codelewm.same_before_pool.v1": SameBeforePool,
     "codelewm.manifest_verify.v1": VerifyReport,
     "codelewm.secret_scan.v1": SecretScanReport,
+    "codelewm.generated_tests.v1": GeneratedTestSet,
 }
