@@ -1,4 +1,6 @@
-"""`codelewm llm candidates`: ask an LLM (or the dry-run fixtures) for candidates; write a pack.
+"""`codelewm llm candidates` / `llm tests`: candidates or assert-style tests (CodeT) from an LLM.
+
+Each writes an artifact: a candidate pack, or a generated-tests artifact (`llm/generated_tests.py`).
 
 Dry-run is the default (see cli/llm_env.py): fixture candidates for the fixture task, no key read,
 no network. Live: `--live` or `CODELEWM_LLM_DRY_RUN=0`, OpenRouter unless `--base-url` names another
@@ -24,8 +26,20 @@ from codelewm.cli.llm_env import check_env_name, dry_run_mode, enable_debug_logg
 from codelewm.errors import InputError
 from codelewm.llm.errors import LiveModeRefusedError, MissingApiKeyError
 from codelewm.llm.generate import generate_pack
+from codelewm.llm.generated_tests import (
+    GeneratedTests,
+    generate_tests,
+    tasks_from_pools,
+    write_generated_tests,
+)
 from codelewm.llm.pack import CandidatePack, write_pack
-from codelewm.llm.providers import CandidateProvider, is_loopback, make_provider
+from codelewm.llm.providers import (
+    FIXTURE_CANDIDATES,
+    FIXTURE_TESTS,
+    CandidateProvider,
+    is_loopback,
+    make_provider,
+)
 from codelewm.llm.settings import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_MODEL,
@@ -40,7 +54,7 @@ from codelewm.llm.settings import (
 from codelewm.llm.task import LlmTask, fixture_task, load_task, task_from_files
 
 app = typer.Typer(
-    help="LLM candidate generation (dry-run fixtures by default).", no_args_is_help=True
+    help="LLM candidate and test generation (dry-run fixtures by default).", no_args_is_help=True
 )
 
 TaskOpt = Annotated[
@@ -180,14 +194,16 @@ def provider_for(
     debug_log_bodies: bool,
     provider: str = "auto",
     proxy: str | None = None,
+    fixtures: str = FIXTURE_CANDIDATES,
 ) -> CandidateProvider:
-    """The provider; in live mode the key is read here, and only here."""
+    """The provider; in live mode the key is read here, and only here. Dry-run answers from the
+    `fixtures` file."""
     check_env_name(api_key_env)
     kind = _provider_kind(provider, base_url)
     if debug_log_bodies:
         enable_debug_logging()
     if dry_run:
-        return make_provider(None)
+        return make_provider(None, fixtures=fixtures)
     if debug_log_bodies and not is_loopback(base_url or OPENROUTER_BASE_URL):
         raise LiveModeRefusedError(
             f"--debug-log-bodies is refused in live mode against {base_url or OPENROUTER_BASE_URL}"
@@ -271,7 +287,9 @@ class LlmRequest:
     env_file: Path
     debug_log_bodies: bool
 
-    def build(self) -> tuple[LlmTask, GenerationConfig, CandidateProvider]:
+    def build(
+        self, *, fixtures: str = FIXTURE_CANDIDATES
+    ) -> tuple[LlmTask, GenerationConfig, CandidateProvider]:
         """The task, the generation settings and the provider (live mode reads the key here)."""
         the_task = resolve_task(self.task, self.before, self.instruction, self.context, self.symbol)
         config = generation_config(
@@ -293,6 +311,7 @@ class LlmRequest:
             debug_log_bodies=self.debug_log_bodies,
             provider=self.provider,
             proxy=self.proxy,
+            fixtures=fixtures,
         )
         return the_task, config, source
 
@@ -372,3 +391,61 @@ def candidates(
     err_console.print(
         f"wrote {out} ({pack.summary.rankable}/{pack.summary.candidates} rankable)", markup=False
     )
+
+
+PoolsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pools",
+        help="A codelewm.rerank_pool.v1 JSONL file: tests for every pool (keyed by pool id; "
+        "instead of --task/--before; live mode).",
+    ),
+]
+
+
+def tests_table(items: list[GeneratedTests]) -> Table:
+    table = Table(title="generated tests (untrusted: nothing was run)")
+    for column in ("task", "entry point", "tests", "discarded", "generator"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        found = item.tests
+        discarded = ", ".join(f"{k} {v}" for k, v in found.discarded.items()) or "-"
+        table.add_row(
+            Text(found.task_id),
+            Text(found.entry_point),
+            Text(str(len(found.tests))),
+            Text(discarded),
+            Text(found.generator),
+        )
+    return table
+
+
+@app.command("tests")
+@handle_errors
+@with_request_options
+def tests(
+    out: Annotated[Path, typer.Option("--out", help="Generated-tests artifact directory.")],
+    request: LlmRequest,
+    pools: PoolsOpt = None,
+    force: ForceOpt = False,
+    overwrite: OverwriteOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Ask the LLM for assert-style tests of a task (CodeT) and write a codelewm.generated_tests.v1
+    artifact; `rerank --execute generated --generated-tests DIR` runs candidates against them."""
+    if pools is not None and (request.task is not None or request.before is not None):
+        raise InputError("give --pools or --task/--before, not both")
+    the_task, config, source = request.build(fixtures=FIXTURE_TESTS)
+    tasks = [the_task]
+    if pools is not None:
+        from codelewm.eval.pools import read_pool_file
+
+        tasks = tasks_from_pools(read_pool_file(pools))
+    items = [generate_tests(t, source, config) for t in tasks]
+    write_generated_tests(items, out, scrubber=source.scrubber, force=force, overwrite=overwrite)
+    if json_output:
+        print_json([item.tests.model_dump(mode="json") for item in items])
+        return
+    console.print(tests_table(items))
+    total = sum(len(i.tests.tests) for i in items)
+    err_console.print(f"wrote {out} ({total} tests for {len(items)} task(s))", markup=False)

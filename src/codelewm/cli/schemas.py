@@ -27,6 +27,7 @@ def all_schemas() -> dict[str, type[BaseModel]]:
     from codelewm.eval.surprise import SurpriseReport
     from codelewm.execution.result import ExecutionResult
     from codelewm.llm.demo import DemoReport
+    from codelewm.llm.generated_tests import TestsGeneration
     from codelewm.llm.pack import CandidatePack
     from codelewm.llm.task import LlmTask
     from codelewm.server.schemas import ModelInfo
@@ -48,6 +49,7 @@ def all_schemas() -> dict[str, type[BaseModel]]:
         "codelewm.llm_task.v1": LlmTask,
         "codelewm.llm_candidate_pack.v1": CandidatePack,
         "codelewm.llm_demo_report.v1": DemoReport,
+        "codelewm.llm_generated_tests.v1": TestsGeneration,
         "codelewm.data.filter_report.v1": FilterReport,
         "codelewm.data.leakage_report.v1": LeakageReport,
         "codelewm.data.stats.v1": BuildStats,

@@ -4,6 +4,9 @@
     provider = make_provider(None)                          # dry-run fixtures; ProviderConfig(...) for live
     pack = generate_pack(task, provider, GenerationConfig(n=5))
     write_pack(pack, task, Path("out/pack"), scrubber=provider.scrubber)
+    # CodeT: assert-style tests of the task (fixture answers in dry-run: FixtureProvider(FIXTURE_TESTS))
+    tests = generate_tests(task, provider, GenerationConfig(n=5))
+    write_generated_tests([tests], Path("out/tests"), scrubber=provider.scrubber)
 
 `codelewm.llm.demo` (rerank a pack with a checkpoint) imports the scoring stack; it is not re-exported
 here so that `import codelewm.llm` stays light.
@@ -20,6 +23,13 @@ from codelewm.llm.errors import (
     ProviderResponseError,
 )
 from codelewm.llm.generate import generate_pack
+from codelewm.llm.generated_tests import (
+    GeneratedTests,
+    TestsGeneration,
+    generate_tests,
+    tasks_from_pools,
+    write_generated_tests,
+)
 from codelewm.llm.pack import CandidatePack, PackCandidate, load_pack, loaded_candidates, write_pack
 from codelewm.llm.prompt import Prompt, approx_tokens, build_prompt, load_template
 from codelewm.llm.providers import (
@@ -50,6 +60,7 @@ __all__ = [
     "Completion",
     "ContextFile",
     "FixtureProvider",
+    "GeneratedTests",
     "Generation",
     "GenerationConfig",
     "GeneratorInfo",
@@ -66,10 +77,12 @@ __all__ = [
     "ProviderResponseError",
     "RetryPolicy",
     "Scrubber",
+    "TestsGeneration",
     "approx_tokens",
     "build_prompt",
     "fixture_task",
     "generate_pack",
+    "generate_tests",
     "load_pack",
     "load_task",
     "load_template",
@@ -77,5 +90,7 @@ __all__ = [
     "make_provider",
     "register_byok",
     "task_from_files",
+    "tasks_from_pools",
+    "write_generated_tests",
     "write_pack",
 ]

@@ -140,7 +140,7 @@ def build_pack(
         before_sha256=_sha(task.before),
         instruction=task.instruction,
         symbol=task.symbol,
-        prompt=_prompt_info(prompt),
+        prompt=prompt_info(prompt),
         generator=generation.generator,
         generation_config=config,
         requests=generation.requests,
@@ -159,11 +159,19 @@ def build_pack(
 
 def scan_pack(pack: CandidatePack, task: LlmTask, scrubber: Scrubber) -> list[SecretFinding]:
     """Credentials in the serialized pack and task: pattern findings plus the exact key value."""
+    return scan_texts(
+        [
+            (PACK_FILE, pack.model_dump_json(indent=2)),
+            (TASK_FILE, task.model_dump_json(indent=2)),
+        ],
+        scrubber,
+    )
+
+
+def scan_texts(named: Sequence[tuple[str, str]], scrubber: Scrubber) -> list[SecretFinding]:
+    """Credentials in each (file name, text): pattern findings plus the exact key value."""
     findings: list[SecretFinding] = []
-    for name, text in (
-        (PACK_FILE, pack.model_dump_json(indent=2)),
-        (TASK_FILE, task.model_dump_json(indent=2)),
-    ):
+    for name, text in named:
         findings.extend(pattern_findings(text, path=name))
         if scrubber.leaks(text):
             findings.extend(_key_findings(text, name, scrubber))
@@ -335,7 +343,8 @@ def _candidate_ids(completions: Sequence[Completion]) -> list[str]:
     ]
 
 
-def _prompt_info(prompt: Prompt) -> PromptInfo:
+def prompt_info(prompt: Prompt) -> PromptInfo:
+    """What a pack records of the prompt it was made with."""
     return PromptInfo(
         template_id=prompt.template.template_id,
         template_sha256=prompt.template.sha256,

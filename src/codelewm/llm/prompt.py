@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final, Literal
@@ -31,6 +32,7 @@ from codelewm.llm.task import LlmTask
 from codelewm.records import Record
 
 TEMPLATES: Final[dict[str, str]] = {"diff": "rerank_diff.v1", "function": "rerank_function.v1"}
+TESTS_TEMPLATE: Final = "generate_tests.v1"
 MIN_PARTIAL_TOKENS: Final = 64
 CHARS_PER_TOKEN: Final = 4
 PREVIEW_CHARS: Final = 1500
@@ -93,7 +95,11 @@ class Prompt:
 
 def load_template(policy: OutputPolicy) -> PromptTemplate:
     """The template of an output policy, with its id and sha256."""
-    template_id = TEMPLATES[policy]
+    return load_template_id(TEMPLATES[policy])
+
+
+def load_template_id(template_id: str) -> PromptTemplate:
+    """The template `prompts/<template_id>.txt`, with its id and sha256."""
     data = resources.files("codelewm.llm").joinpath("prompts", f"{template_id}.txt").read_bytes()
     text = data.decode("utf-8")
     head, sep, user = text.partition("\n[user]\n")
@@ -109,10 +115,19 @@ def load_template(policy: OutputPolicy) -> PromptTemplate:
 
 
 def build_prompt(
-    task: LlmTask, *, policy: OutputPolicy, context_tokens: int, scrubber: Scrubber
+    task: LlmTask,
+    *,
+    policy: OutputPolicy,
+    context_tokens: int,
+    scrubber: Scrubber,
+    template: PromptTemplate | None = None,
+    extra_fields: Mapping[str, str] | None = None,
 ) -> Prompt:
-    """The prompt for `task`, its context bounded by `context_tokens` (see the module doc)."""
-    template = load_template(policy)
+    """The prompt for `task`, its context bounded by `context_tokens` (see the module doc).
+
+    `template` replaces the output policy's template (the generated-tests prompt), `extra_fields`
+    fills its own placeholders (they are redacted like the rest)."""
+    template = template or load_template(policy)
     before = scrubber.scrub(task.before)
     used = approx_tokens(before)
     if used > context_tokens:
@@ -139,6 +154,7 @@ def build_prompt(
         "before": before if before.endswith("\n") or not before else before + "\n",
         "context": context,
         "target": target,
+        **{name: scrubber.scrub(value) for name, value in (extra_fields or {}).items()},
     }
     digest = hashlib.sha256((before + "\0" + context).encode("utf-8")).hexdigest()
     return Prompt(

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("codelewm.llm")
 
 FIXTURE_CANDIDATES: Final = "moving_average.candidates.json"
+FIXTURE_TESTS: Final = "moving_average.tests.json"  # answers of the generated-tests prompt
 BODY_SNIPPET: Final = 300
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -107,11 +108,12 @@ class CandidateProvider(Protocol):
 
 
 class FixtureProvider:
-    """Dry-run: the fixture candidates of the fixture task. No client, no key, no network."""
+    """Dry-run: the fixture answers of the fixture task (candidates by output policy, or the
+    generated-tests answers of `FIXTURE_TESTS`). No client, no key, no network."""
 
-    def __init__(self) -> None:
+    def __init__(self, fixtures: str = FIXTURE_CANDIDATES) -> None:
         self.scrubber = Scrubber()
-        raw = resources.files("codelewm.llm").joinpath("fixtures", FIXTURE_CANDIDATES)
+        raw = resources.files("codelewm.llm").joinpath("fixtures", fixtures)
         self._fixtures: dict[str, Any] = json.loads(raw.read_text("utf-8"))
 
     def generate(self, task: LlmTask, prompt: Prompt, config: GenerationConfig) -> Generation:
@@ -121,7 +123,9 @@ class FixtureProvider:
                 remediation="Run without --task/--before to use the fixture task, or go live "
                 "(CODELEWM_LLM_DRY_RUN=0 or --live) with a key.",
             )
-        items = self._fixtures["candidates"][config.output_policy][: config.n]
+        answers = self._fixtures["candidates"]
+        by_policy = answers[config.output_policy] if isinstance(answers, dict) else answers
+        items = by_policy[: config.n]
         completions = [
             Completion(
                 text=item["text"],
@@ -328,10 +332,12 @@ def make_provider(
     transport: httpx.BaseTransport | None = None,
     sleep: Sleep | None = None,
     rng: random.Random | None = None,
+    fixtures: str = FIXTURE_CANDIDATES,
 ) -> CandidateProvider:
-    """`FixtureProvider` when `config` is None (dry-run), else the live provider."""
+    """`FixtureProvider` (answering from `fixtures`) when `config` is None (dry-run), else the live
+    provider."""
     if config is None:
-        return FixtureProvider()
+        return FixtureProvider(fixtures)
     return OpenAICompatibleProvider(config, transport=transport, sleep=sleep, rng=rng)
 
 
