@@ -10,7 +10,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Reranker", "__version__", "execute_examples", "execute_rerank", "load_scorer"]
+__all__ = [
+    "Reranker",
+    "__version__",
+    "execute_examples",
+    "execute_generated",
+    "execute_rerank",
+    "load_generated_tests",
+    "load_scorer",
+]
 
 # Imported on first use so `import codelewm` stays light (no torch until a model is loaded);
 # `__init__.pyi` gives type checkers the real signatures.
@@ -20,6 +28,9 @@ _LAZY = {
     # opt-in execution over a finished rerank record (the sandbox; scoring itself never executes)
     "execute_examples": "codelewm.eval.executed",
     "execute_rerank": "codelewm.eval.executed",
+    # CodeT: the tests `codelewm llm tests` wrote, run on request, ranked by dual agreement
+    "execute_generated": "codelewm.eval.codet",
+    "load_generated_tests": "codelewm.eval.generated_io",
 }
 
 

@@ -227,6 +227,55 @@ def test_execute_tests_needs_a_tests_file(tmp_path: Path, ckpt: Path) -> None:
         assert result.exit_code == 2 and needle in json.loads(result.stdout)["message"]
 
 
+def test_execute_generated_runs_the_llm_tests_and_ranks_by_agreement(
+    tmp_path: Path, ckpt: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codelewm.llm.task import fixture_task
+
+    monkeypatch.delenv("CODELEWM_LLM_DRY_RUN", raising=False)
+    task = fixture_task()
+    (tmp_path / "stats.py").write_text(task.before)
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    fixed = "range(len(values) - window + 1)"
+    (cands / "a_noop.py").write_text(task.before)
+    (cands / "b_good.py").write_text(task.before.replace("range(len(values) - window)", fixed))
+    made = runner.invoke(app, ["llm", "tests", "--out", str(tmp_path / "gen")])
+    assert made.exit_code == 0, made.output
+    args = ["rerank", "--before", str(tmp_path / "stats.py"), "--instruction", task.instruction]
+    args += ["--candidates", str(cands), "--checkpoint", str(ckpt), "--json"]
+    stray = runner.invoke(app, [*args, "--generated-tests", str(tmp_path / "gen")])
+    assert stray.exit_code == 2  # the file alone runs nothing
+    assert "only with --execute generated" in json.loads(stray.stdout)["message"]
+    result = runner.invoke(
+        app, [*args, "--execute", "generated", "--generated-tests", str(tmp_path / "gen")]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["executed"] is True
+    assert [r["candidate_id"] for r in record["results"]] == ["b_good", "a_noop"]
+    good, noop = (r["execution"] for r in record["results"])
+    assert good["checks"] == "generated tests" and good["agreement"] == 7.0
+    assert good["passed_checks"] == ["t001", "t002", "t003", "t004", "t005", "t007", "t008"]
+    assert noop["passed_checks"] == ["t004", "t006"] and noop["agreement"] == 2.0
+    assert any(w.startswith("CODE WAS EXECUTED") for w in record["warnings"])
+    assert record["recommendation"]["candidate_id"] == "b_good"
+
+
+def test_execute_generated_needs_the_generated_tests(tmp_path: Path, ckpt: Path) -> None:
+    (tmp_path / "before.py").write_text(DOUBLE)
+    args = ["rerank", "--before", str(tmp_path / "before.py"), "--instruction", "x"]
+    args += ["--candidates", str(tmp_path / "before.py"), "--checkpoint", str(ckpt), "--json"]
+    for mode, extra in (("generated", []), ("all", ["--tests", str(tmp_path / "before.py")])):
+        result = runner.invoke(app, [*args, "--execute", mode, *extra])
+        assert result.exit_code == 2
+        assert f"--execute {mode} needs --generated-tests" in json.loads(result.stdout)["message"]
+    missing = runner.invoke(
+        app, [*args, "--execute", "generated", "--generated-tests", str(tmp_path / "none")]
+    )
+    assert missing.exit_code == 2 and "do not exist" in json.loads(missing.stdout)["message"]
+
+
 def test_quiet_never_hides_an_error(tmp_path: Path) -> None:
     done = _cli(
         "llm-demo", "--quiet", "--checkpoint", str(tmp_path / "none"), "--out", str(tmp_path / "o")

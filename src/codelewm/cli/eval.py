@@ -53,24 +53,46 @@ def downstream_rerank(
         typer.Option(
             "--execute",
             help="OPT-IN EXECUTION: 'examples' runs each pool's candidates against the examples "
-            "its instruction and before give, in the sandbox, and adds examples+X rows.",
+            "its instruction and before give, in the sandbox, and adds examples+X rows; "
+            "'generated' runs them against --generated-tests and adds generated+X rows (CodeT "
+            "dual agreement); 'all' both.",
+        ),
+    ] = None,
+    generated_tests: Annotated[
+        Path | None,
+        typer.Option(
+            "--generated-tests",
+            help="With --execute generated/all: a `codelewm llm tests --pools` artifact (or its "
+            "tests.jsonl), one test set per pool id.",
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox processes.")] = 2,
     json_output: JsonOpt = False,
 ) -> None:
     """P4: pass@1 of the top candidate on execution-labelled pools, with every baseline and the oracle."""
-    if execute not in (None, "examples"):
-        raise InputError(f"unknown --execute {execute!r}", remediation="Use --execute examples.")
+    modes = _execute_modes(execute, generated_tests)
     names = parse_baselines(baselines)
     pool_list = read_pool_file(pools)
-    examples = None
-    if execute == "examples":
+    tests_by_pool = None
+    if "generated" in modes and generated_tests is not None:
+        from codelewm.eval.generated_io import load_generated_tests
+
+        tests_by_pool = load_generated_tests(generated_tests)
+    examples = generated = None
+    if "examples" in modes:
         from codelewm.eval.examples_exec import run_pool_examples
 
         if not json_output:
             err_console.print("running each pool's examples in the sandbox (code is executed)")
         examples = run_pool_examples(pool_list, workers=workers)
+    if tests_by_pool is not None:
+        from codelewm.eval.codet import run_pool_generated
+
+        if not json_output:
+            err_console.print(
+                "running each pool's generated tests in the sandbox (code is executed)"
+            )
+        generated = run_pool_generated(pool_list, tests_by_pool, workers=workers)
     the_scorer = get_scorer(scorer, device=device)
     items = eval_hashes(c.code for p in pool_list for c in p.candidates)
     leakage = check_leakage(checkpoint_path(scorer), items)
@@ -84,6 +106,7 @@ def downstream_rerank(
             baselines=names,
             progress=advance,
             examples=examples,
+            generated=generated,
         )
     config = {
         "command": "eval downstream-rerank",
@@ -92,6 +115,7 @@ def downstream_rerank(
         "scorer": scorer,
         "baselines": list(names),
         "execute": execute,
+        "generated_tests": str(generated_tests) if generated_tests is not None else None,
     }
     finish(
         report,
@@ -103,6 +127,25 @@ def downstream_rerank(
         as_json=json_output,
         gate=gate,
     )
+
+
+def _execute_modes(execute: str | None, generated_tests: Path | None) -> set[str]:
+    """What runs: nothing unless asked; `generated` (and `all`) need the generated tests."""
+    if execute is None:
+        if generated_tests is not None:
+            raise InputError("--generated-tests runs code only with --execute generated (or all)")
+        return set()
+    if execute not in ("examples", "generated", "all"):
+        raise InputError(
+            f"unknown --execute {execute!r}", remediation="Use examples, generated or all."
+        )
+    if execute in ("generated", "all") and generated_tests is None:
+        raise InputError(
+            f"--execute {execute} needs --generated-tests DIR",
+            remediation="Write one test set per pool with `codelewm llm tests --pools FILE --live "
+            "--out DIR` (an LLM endpoint and key), then pass --generated-tests DIR.",
+        )
+    return {"examples", "generated"} if execute == "all" else {execute}
 
 
 app.command("downstream-pack")(downstream_pack)

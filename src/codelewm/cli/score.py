@@ -1,7 +1,7 @@
 """`codelewm score` and `codelewm rerank`: thin commands over `load_scorer(...).rerank_files(...)`.
 
-Nothing is executed unless `--tests FILE` is given; then every valid candidate runs against the tests
-in the execution sandbox and the output says so (CodeT-style: passing candidates first).
+Nothing is executed unless `--tests FILE` or `--execute examples|tests|generated|all` is given; then
+every valid candidate runs against those checks in the execution sandbox and the output says so.
 """
 
 from __future__ import annotations
@@ -51,8 +51,17 @@ ExecuteOpt = Annotated[
     typer.Option(
         "--execute",
         help="OPT-IN EXECUTION: examples (the checks the instruction and the before's docstrings "
-        "give: doctests, `f(x) -> y` lines, asserts), tests (the --tests file) or all; valid "
+        "give: doctests, `f(x) -> y` lines, asserts), tests (the --tests file), generated (the "
+        "--generated-tests of `codelewm llm tests`, ranked by CodeT dual agreement) or all; valid "
         "candidates run in the sandbox and rank by the checks they pass, then by score.",
+    ),
+]
+GeneratedTestsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--generated-tests",
+        help="With --execute generated/all: the artifact directory (or its tests.jsonl) that "
+        "`codelewm llm tests` wrote.",
     ),
 ]
 EntryPointOpt = Annotated[
@@ -102,11 +111,17 @@ def _run(
     tests: Path | None,
     entry_point: str | None,
     execute: str | None = None,
+    generated_tests: Path | None = None,
 ) -> tuple[RerankRecord, str]:
-    modes = _execute_modes(execute, tests)
+    modes = _execute_modes(execute, tests, generated_tests)
     text = read_instruction(instruction, instruction_file)
     before_text = read_before(before)  # exit 2 before the model loads
     test_text = _read_tests(tests) if tests is not None else None
+    generated = None
+    if "generated" in modes and generated_tests is not None:
+        from codelewm.eval.generated_io import load_generated_tests
+
+        generated = load_generated_tests(generated_tests)  # exit 2 before the model loads
     if not candidates:
         raise InputError("no candidates given", remediation="Pass --candidate FILE|DIR.")
     candidate_files(candidates)  # missing paths and empty directories: exit 2 before loading
@@ -116,6 +131,12 @@ def _run(
         from codelewm.eval.executed import execute_examples
 
         record = execute_examples(record, before=before_text, instruction=text, workers=2)
+    if generated is not None:
+        from codelewm.eval.codet import execute_generated
+        from codelewm.eval.generated_io import tests_for_before
+
+        chosen = tests_for_before(generated, record.before_sha256)
+        record = execute_generated(record, chosen, workers=2)
     if "tests" in modes and test_text is not None and tests is not None:
         from codelewm.eval.executed import execute_rerank
 
@@ -123,20 +144,34 @@ def _run(
     return record, before_text
 
 
-EXECUTE_MODES = ("examples", "tests", "all")
+EXECUTE_MODES = ("examples", "tests", "generated", "all")
 
 
-def _execute_modes(execute: str | None, tests: Path | None) -> set[str]:
-    """What runs: nothing unless asked (`--execute` or, as before, `--tests FILE`)."""
+def _execute_modes(
+    execute: str | None, tests: Path | None, generated_tests: Path | None = None
+) -> set[str]:
+    """What runs: nothing unless asked (`--execute` or, as before, `--tests FILE`). `all` runs the
+    examples, then the generated tests, then the user's tests (the last order decides)."""
     if execute is None:
+        if generated_tests is not None:
+            raise InputError(
+                "--generated-tests runs code only with --execute generated (or all)",
+                remediation="Add --execute generated, or drop --generated-tests.",
+            )
         return {"tests"} if tests is not None else set()
     if execute not in EXECUTE_MODES:
         raise InputError(
-            f"unknown --execute {execute!r}", remediation="Use examples, tests or all."
+            f"unknown --execute {execute!r}", remediation="Use examples, tests, generated or all."
         )
     if execute in ("tests", "all") and tests is None:
         raise InputError(f"--execute {execute} needs --tests FILE")
-    return {"examples", "tests"} if execute == "all" else {execute}
+    if execute in ("generated", "all") and generated_tests is None:
+        raise InputError(
+            f"--execute {execute} needs --generated-tests DIR",
+            remediation="Write them with `codelewm llm tests --before FILE --instruction TEXT "
+            "--out DIR`, then pass --generated-tests DIR.",
+        )
+    return {"examples", "tests", "generated"} if execute == "all" else {execute}
 
 
 def _check_html(html: Path | None) -> None:
@@ -204,6 +239,7 @@ def rerank(
     tests: TestsOpt = None,
     entry_point: EntryPointOpt = None,
     execute: ExecuteOpt = None,
+    generated_tests: GeneratedTestsOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Rank candidate patches for one before and one instruction (codelewm.rerank.v1).
@@ -221,6 +257,7 @@ def rerank(
         tests=tests,
         entry_point=entry_point,
         execute=execute,
+        generated_tests=generated_tests,
     )
     _show(record, before_text, top=top, json_output=json_output, html=html, tui=tui, as_rerank=True)
 
@@ -243,6 +280,7 @@ def score(
     tests: TestsOpt = None,
     entry_point: EntryPointOpt = None,
     execute: ExecuteOpt = None,
+    generated_tests: GeneratedTestsOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Score one candidate: energy, no-action energy, action gain, baselines (codelewm.score.v1)."""
@@ -262,6 +300,7 @@ def score(
         tests=tests,
         entry_point=entry_point,
         execute=execute,
+        generated_tests=generated_tests,
     )
     if json_output:
         merged = [*record.warnings, *record.results[0].warnings]

@@ -21,6 +21,12 @@ from pydantic import BaseModel, ConfigDict
 from codelewm.checkpoint.calibrator import Calibrator
 from codelewm.eval.bootstrap import Estimate, bootstrap_ci, paired_difference_ci
 from codelewm.eval.claim import Claim, decide_claim
+from codelewm.eval.codet import (
+    GeneratedComparison,
+    GeneratedRun,
+    agreement_first,
+    compare_generated,
+)
 from codelewm.eval.examples_exec import (
     ExamplesRun,
     ExecutionComparison,
@@ -88,6 +94,8 @@ class DownstreamReport(BaseModel):
     claim: Claim
     runtime_s: float
     execution: ExecutionComparison | None = None
+    #: the `generated+<ranker>` rows (CodeT dual agreement on LLM-written tests), when they ran
+    generated_execution: GeneratedComparison | None = None
 
 
 def mixed_indices(labels: Sequence[Sequence[bool]]) -> list[int]:
@@ -155,6 +163,32 @@ def baseline_scorers(scorer: Scorer, names: Sequence[str]) -> list[tuple[Scorer,
     return out
 
 
+def execution_results(
+    scorer_name: str,
+    energies_of: dict[str, list[list[float]]],
+    labels: Sequence[Sequence[bool]],
+    examples: ExamplesRun | None,
+    generated: GeneratedRun | None,
+) -> list[RankerResult]:
+    """The opt-in execution rows: `examples+X`, the behaviour clusters, `generated+X`."""
+    bases = [b for b in (scorer_name, *EXECUTION_BASES) if b in energies_of]
+    results = []
+    if examples is not None:
+        for base in bases:
+            ordered = examples_first(energies_of[base], examples.fractions)
+            results.append(ranker_result(f"examples+{base}", "execution", ordered, labels))
+        if "consensus" in energies_of:
+            mbr = clusters_first(energies_of["consensus"], examples.clusters)
+            results.append(ranker_result("clusters+consensus", "execution", mbr, labels))
+            both = clusters_first(energies_of["consensus"], examples.clusters, examples.fractions)
+            results.append(ranker_result("examples+clusters", "execution", both, labels))
+    if generated is not None:
+        for base in bases:
+            ordered = agreement_first(energies_of[base], generated.scores)
+            results.append(ranker_result(f"generated+{base}", "execution", ordered, labels))
+    return results
+
+
 def evaluate_downstream(
     pools: Sequence[RerankPool],
     scorer: Scorer,
@@ -164,11 +198,13 @@ def evaluate_downstream(
     baselines: Sequence[str] = DEFAULT_BASELINES,
     progress: Progress | None = None,
     examples: ExamplesRun | None = None,
+    generated: GeneratedRun | None = None,
 ) -> DownstreamReport:
     """Score every pool with `scorer` and the baselines, then compare. Needs labelled pools.
 
     With `examples` (opt-in execution, `eval.examples_exec`), `examples+<ranker>` rows rank by the
-    examples each candidate passed, then by that ranker, for the scorer, consensus and random."""
+    examples each candidate passed, then by that ranker, for the scorer, consensus and random; with
+    `generated` (`eval.codet`), `generated+<ranker>` rows rank by CodeT dual agreement first."""
     started = time.perf_counter()
     labels = require_labels(pools)
     queries = pool_queries(pools)
@@ -182,29 +218,23 @@ def evaluate_downstream(
         results.append(ranker_result(ranker.name, role, energies, labels))  # type: ignore[arg-type]
         if ranker is scorer:
             results += signal_results(scores, labels)
-    if examples is not None:
-        for base in (scorer.name, *EXECUTION_BASES):
-            if base in energies_of:
-                ordered = examples_first(energies_of[base], examples.fractions)
-                results.append(ranker_result(f"examples+{base}", "execution", ordered, labels))
-        if "consensus" in energies_of:
-            mbr = clusters_first(energies_of["consensus"], examples.clusters)
-            results.append(ranker_result("clusters+consensus", "execution", mbr, labels))
-            both = clusters_first(energies_of["consensus"], examples.clusters, examples.fractions)
-            results.append(ranker_result("examples+clusters", "execution", both, labels))
+    results += execution_results(scorer.name, energies_of, labels, examples, generated)
     results.append(oracle_result(labels))
     report = _assemble(
         pools, results, scorer.name, pools_label, leakage, time.perf_counter() - started
     )
-    if examples is None:
-        return report
-    execution = compare(
-        {r.name: r.per_pool for r in results},
-        scorer=scorer.name,
-        strongest=report.strongest_baseline,
-        run=examples,
-    )
-    return report.model_copy(update={"execution": execution})
+    per_pool = {r.name: r.per_pool for r in results}
+    strongest = report.strongest_baseline
+    update: dict[str, object] = {}
+    if examples is not None:
+        update["execution"] = compare(
+            per_pool, scorer=scorer.name, strongest=strongest, run=examples
+        )
+    if generated is not None:
+        update["generated_execution"] = compare_generated(
+            per_pool, scorer=scorer.name, strongest=strongest, run=generated
+        )
+    return report.model_copy(update=update)
 
 
 def _assemble(

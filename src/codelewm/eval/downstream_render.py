@@ -44,6 +44,8 @@ def downstream_markdown(report: DownstreamReport) -> str:
         )
     if report.execution is not None:
         lines.append(execution_markdown(report))
+    if report.generated_execution is not None:
+        lines.append(generated_markdown(report))
     lines.append(claim_markdown(report.claim.allowed, report.claim.statement, report.leakage.note))
     return "\n".join(lines)
 
@@ -70,6 +72,31 @@ def execution_markdown(report: DownstreamReport) -> str:
         lines.append(
             f"- examples+{report.scorer} over examples+consensus (what the model adds once examples "
             f"ran), paired: {run.lift_over_examples_without_model.text(signed=True)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def generated_markdown(report: DownstreamReport) -> str:
+    """The CodeT rows: what ran against the LLM-written tests, and their paired lifts."""
+    run = report.generated_execution
+    assert run is not None
+    lines = [
+        f"**Code was executed** (`--execute generated`): {run.candidates_run} candidates of "
+        f"{run.pools_with_tests} pools ran their pool's {run.tests} LLM-written tests in the "
+        f"sandbox ({run.wall_s:.0f} s); {run.pools_without_tests} pools had no generated tests "
+        f"(static order) and {run.skipped_uniform} pools whose candidates share one label were not "
+        "run. `generated+X` ranks by CodeT dual agreement (the sample weight of the candidates that "
+        "pass exactly the same generated tests x the number of those tests), then by X.\n"
+    ]
+    for row, lift in run.lift_over_static.items():
+        lines.append(
+            f"- {row} over the strongest static baseline ({report.strongest_baseline}), paired: "
+            f"{lift.text(signed=True)}"
+        )
+    if run.lift_over_generated_without_model is not None:
+        lines.append(
+            f"- generated+{report.scorer} over generated+consensus (what the model adds once the "
+            f"generated tests ran), paired: {run.lift_over_generated_without_model.text(signed=True)}"
         )
     return "\n".join(lines) + "\n"
 

@@ -14,7 +14,9 @@ whole request over a character or token limit (the message names the limit; the 
 enforced before the body is parsed), 422 a body that does not validate (text that is not valid
 Unicode included) or too many candidates, 503 too many requests waiting, 504 scoring took longer
 than the request timeout, 500 anything else.
-Nothing is executed: the server has no `--tests` path.
+Nothing is executed unless the server was started with `--allow-execution` and a /v1/rerank body asks
+(`execute`: "examples", or "generated" with the `generated_tests` set to run); else 403. The server
+has no `--tests` path.
 
 Concurrency, the slot kept for light requests and the deadline that stops timed-out work:
 `server/pool.py`.
@@ -34,7 +36,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from codelewm import __version__
 from codelewm.artifacts.redact import redact
 from codelewm.errors import CheckpointError, CodeLeWMError, DeadlineExceeded, ExitCode
-from codelewm.records import ErrorRecord, IndexQueryRecord, RerankRecord, ScoreRecord
+from codelewm.records import (
+    ErrorRecord,
+    GeneratedTestSet,
+    IndexQueryRecord,
+    RerankRecord,
+    ScoreRecord,
+)
 from codelewm.scoring.index import TransitionIndex, query_index
 from codelewm.scoring.reranker import Reranker
 from codelewm.scoring.world_model import WorldModelScorer
@@ -163,6 +171,7 @@ def _add_routes(
                 "Start the server with `codelewm serve --allow-execution` (candidates then run "
                 "in the sandbox, only for requests that ask), or drop `execute`.",
             )
+        generated = _generated_tests(body)
         texts, ids = _candidates(body.candidates)
         chars = check_query(limits, body.before, body.instruction, texts)
 
@@ -174,6 +183,10 @@ def _add_routes(
                 from codelewm.eval.executed import execute_examples
 
                 record = execute_examples(record, before=body.before, instruction=body.instruction)
+            if generated is not None:
+                from codelewm.eval.codet import execute_generated
+
+                record = execute_generated(record, generated)
             return record
 
         record = await pool.run(work, before=body.before, candidates=texts, chars=chars)
@@ -205,6 +218,30 @@ def _add_routes(
             candidates=texts,
             chars=chars,
         )
+
+
+def _generated_tests(body: RerankRequest) -> GeneratedTestSet | None:
+    """The checked tests of an `execute: "generated"` request (400 without them or when a test
+    is not an accepted assert or its checksum is off); None for other requests."""
+    if body.execute != "generated":
+        if body.generated_tests is not None:
+            raise Refused(
+                400,
+                "InvalidRequest",
+                "generated_tests are run only with execute='generated'",
+                'Add "execute": "generated", or drop generated_tests.',
+            )
+        return None
+    if body.generated_tests is None:
+        raise Refused(
+            400,
+            "InvalidRequest",
+            "execute='generated' needs generated_tests (a codelewm.generated_tests.v1 set)",
+            "Send one line of the tests.jsonl that `codelewm llm tests` writes as generated_tests.",
+        )
+    from codelewm.eval.generated_io import check_test_set
+
+    return check_test_set(body.generated_tests)
 
 
 def _candidates(items: list[CandidateIn | str]) -> tuple[list[str], list[str | None]]:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from codelewm.records import GeneratedTestSet
 from codelewm.scoring.inputs import lone_surrogate
 
 
@@ -128,11 +129,17 @@ class RerankRequest(_Query):
 
     candidates: list[CandidateIn | str] = Field(min_length=1)
     top: int | None = Field(default=None, ge=1, description="return only the best `top`")
-    execute: Literal["examples"] | None = Field(
+    execute: Literal["examples", "generated"] | None = Field(
         default=None,
-        description="OPT-IN EXECUTION: run the valid candidates against the examples the "
-        "instruction and the before's docstrings give, in the sandbox, and rank by them; only on "
-        "a server started with --allow-execution (else 403)",
+        description="OPT-IN EXECUTION: run the valid candidates in the sandbox against the examples "
+        "the instruction and the before's docstrings give ('examples', ranked by the fraction "
+        "passed) or against `generated_tests` ('generated', ranked by CodeT dual agreement); only "
+        "on a server started with --allow-execution (else 403)",
+    )
+    generated_tests: GeneratedTestSet | None = Field(
+        default=None,
+        description="with execute='generated': one codelewm.generated_tests.v1 set (a line of the "
+        "tests.jsonl that `codelewm llm tests` writes); its checksums and asserts are checked",
     )
 
 
