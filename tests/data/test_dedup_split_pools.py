@@ -99,3 +99,27 @@ def test_assemble_removes_leaks_and_never_splits_a_group() -> None:
     assert assembled.leakage.checked_records == {"val": 2}
     groups = {split: {r.record.group for r in rows} for split, rows in assembled.rows.items()}
     assert groups["train"].isdisjoint(groups["val"]) and groups["val"].isdisjoint(groups["test"])
+
+
+def test_a_sandbox_labelled_record_wins_over_an_earlier_duplicate() -> None:
+    """The stubs source writes the same stub -> function edit as the doctests source; the labelled
+    record (it carries the labelled pool) is the one kept, whatever the build order."""
+    group = _group_in("train")
+    after = BEFORE.replace("total = 0", "total = 1")
+    plain = _record(group, BEFORE, after, "Implement `score`: the docstring")
+    labelled = _record(group, BEFORE, after, "Implement `score`: the docstring's text").model_copy(
+        update={"meta": {"labelled_by": "sandbox"}}
+    )
+    config = AssembleConfig(
+        seed=0, split=SplitConfig(), near_dup=NearDupConfig(), pools=PoolConfig()
+    )
+    assembled = assemble(
+        [
+            ("stubs", UnitResult(rows=[Row.of(plain)])),
+            ("doctests", UnitResult(rows=[Row.of(labelled)])),
+        ],
+        config,
+    )
+    [kept] = assembled.rows["train"]
+    assert kept.record.meta.get("labelled_by") == "sandbox"
+    assert assembled.dropped == {"stubs": Counter(duplicate_edit=1)}

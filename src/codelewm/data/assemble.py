@@ -82,14 +82,24 @@ def _count(counts: dict[str, int], key: str | None) -> None:
 
 
 def _dedup(rows: list[tuple[str, Row]], dropped: dict[str, Counter[str]]) -> list[tuple[str, Row]]:
-    keys = [(row.before_key, row.record.instruction, row.after_key) for _, row in rows]
-    kept = []
-    for (name, row), reason in zip(rows, exact_duplicate_reasons(keys), strict=True):
+    """Exact duplicates dropped; of a duplicate set the sandbox-labelled record is kept (it carries
+    its labelled pool: the stubs source writes the same stub -> function edit as the doctests source),
+    otherwise the first in build order. The kept rows stay in build order."""
+    order = sorted(range(len(rows)), key=lambda i: (not _labelled(rows[i][1]), i))
+    keys = [
+        (rows[i][1].before_key, rows[i][1].record.instruction, rows[i][1].after_key) for i in order
+    ]
+    keep = set()
+    for i, reason in zip(order, exact_duplicate_reasons(keys), strict=True):
         if reason is None:
-            kept.append((name, row))
+            keep.add(i)
         else:
-            dropped.setdefault(name, Counter())[reason] += 1
-    return kept
+            dropped.setdefault(rows[i][0], Counter())[reason] += 1
+    return [row for i, row in enumerate(rows) if i in keep]
+
+
+def _labelled(row: Row) -> bool:
+    return row.record.meta.get("labelled_by") == "sandbox"
 
 
 def _with_split(row: Row, config: AssembleConfig) -> Row:
