@@ -403,6 +403,12 @@ def write_report(
         k: sum(e.get("skipped", {}).get(k, 0) for e in report["sources"].values())
         for k in ("eval_path", "eval_overlap")
     }
+    cold = stats["units_cached"] == 0  # a warm cache times only assembly: no build-time claim
+    cache_state = (
+        "cold unit cache"
+        if cold
+        else f"warm unit cache, {stats['units_cached']:,} of {stats['units_total']:,} units reused"
+    )
     lines = [
         "# The default dataset: build benchmark",
         "",
@@ -420,7 +426,7 @@ def write_report(
         f"- Load average before / after the build: {loads[0][0]:.1f} / {loads[1][0]:.1f} "
         "(1-minute; above the CPU count means other jobs shared the machine and the times are inflated).",
         f"- Fetch + unpack wheels (cached downloads reused): {fetch_s:.0f} s.",
-        f"- Build wall time (cold unit cache, {workers} workers): **{build_s:.0f} s** ({build_s / 60:.1f} min); "
+        f"- Build wall time ({cache_state}, {workers} workers): **{build_s:.0f} s** ({build_s / 60:.1f} min); "
         f"the build's own clock: {stats['wall_s']:.0f} s, {stats['transitions_per_s']:,.0f} transitions/s.",
         f"- Units: {stats['units_total']:,}, of which {stats['units_cached']:,} were reused from the unit cache of "
         "an earlier run (`--keep-cache`; the times above then cover only the other units).",
@@ -442,8 +448,8 @@ def write_report(
                 [
                     "build wall time, 2 cores",
                     f"<= {TARGET_WALL_S // 60} min",
-                    f"{build_s / 60:.1f} min",
-                    ok(build_s <= TARGET_WALL_S),
+                    f"{build_s / 60:.1f} min" if cold else f"not measured ({cache_state})",
+                    ok(build_s <= TARGET_WALL_S) if cold else "**not measured**: run it cold",
                 ],
             ],
         ),
