@@ -44,7 +44,7 @@ from codelewm.train.validate import PoolQuery, evaluate_pools, pool_queries
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
-TERMS = ("infonce", "swap", "mse", "sigreg")
+TERMS = ("infonce", "swap", "mse", "sigreg", "behaviour")
 logger = logging.getLogger("codelewm.train")
 
 
