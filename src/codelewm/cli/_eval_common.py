@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +16,9 @@ from codelewm.eval.claim import enforce_gate
 from codelewm.eval.downstream import DEFAULT_BASELINES
 from codelewm.eval.report import write_report
 from codelewm.scoring.registry import BASELINES
+
+if TYPE_CHECKING:
+    from codelewm.eval.protocols import StartProgress
 
 ScorerOpt = Annotated[
     str,
@@ -31,21 +34,42 @@ GateOpt = Annotated[bool, typer.Option("--gate", help="Exit 6 when the claim is 
 DeviceOpt = Annotated[str, typer.Option("--device", help="Torch device for a checkpoint scorer.")]
 
 
+_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+)
+
+
 @contextmanager
 def progress_bar(total: int, label: str, *, quiet: bool) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; `advance(n)` is what the library's progress callback gets."""
+    with started_progress(label, quiet=quiet) as start:
+        yield start(total)
+
+
+@contextmanager
+def started_progress(label: str, *, quiet: bool) -> Iterator[StartProgress]:
+    """A rich progress bar on stderr for a runner of `eval/protocols.py`: the bar appears when the
+    runner calls `start(total)`, which returns its `advance(n)`."""
     if quiet:
-        yield lambda n: None
+        yield lambda total: lambda n: None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    # Started on the first `start` and stopped only if started: an error raised before the bar
+    # appears prints no blank line.
+    bar = Progress(*_COLUMNS, console=err_console, transient=True)
+
+    def start(total: int) -> Callable[[int], None]:
+        bar.start()
         task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+        return lambda n: bar.advance(task, n)
+
+    try:
+        yield start
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def parse_baselines(value: str) -> tuple[str, ...]:

@@ -17,16 +17,13 @@ from codelewm.cli._eval_common import (
     ScorerOpt,
     finish,
     parse_baselines,
-    progress_bar,
+    started_progress,
 )
 from codelewm.cli.eval_data import action_use, latent, retrieval, scorer_quality, surprise
 from codelewm.cli.eval_pack import downstream_pack
 from codelewm.errors import InputError
-from codelewm.eval.downstream import evaluate_downstream
 from codelewm.eval.downstream_render import downstream_figures, downstream_markdown
-from codelewm.eval.leakage import check_leakage, eval_hashes
-from codelewm.eval.pools import read_pool_file
-from codelewm.scoring.registry import checkpoint_path, get_scorer
+from codelewm.eval.protocols import run_downstream
 
 app = typer.Typer(
     help="Evaluation reports that can say no (protocols P1-P5: docs/PROTOCOLS.md).",
@@ -72,41 +69,18 @@ def downstream_rerank(
     """P4: pass@1 of the top candidate on execution-labelled pools, with every baseline and the oracle."""
     modes = _execute_modes(execute, generated_tests)
     names = parse_baselines(baselines)
-    pool_list = read_pool_file(pools)
-    tests_by_pool = None
-    if "generated" in modes and generated_tests is not None:
-        from codelewm.eval.generated_io import load_generated_tests
-
-        tests_by_pool = load_generated_tests(generated_tests)
-    examples = generated = None
-    if "examples" in modes:
-        from codelewm.eval.examples_exec import run_pool_examples
-
-        if not json_output:
-            err_console.print("running each pool's examples in the sandbox (code is executed)")
-        examples = run_pool_examples(pool_list, workers=workers)
-    if tests_by_pool is not None:
-        from codelewm.eval.codet import run_pool_generated
-
-        if not json_output:
-            err_console.print(
-                "running each pool's generated tests in the sandbox (code is executed)"
-            )
-        generated = run_pool_generated(pool_list, tests_by_pool, workers=workers)
-    the_scorer = get_scorer(scorer, device=device)
-    items = eval_hashes(c.code for p in pool_list for c in p.candidates)
-    leakage = check_leakage(checkpoint_path(scorer), items)
-    total = len(pool_list) * (len(names) + 2)
-    with progress_bar(total, "downstream-rerank", quiet=json_output) as advance:
-        report = evaluate_downstream(
-            pool_list,
-            the_scorer,
-            pools_label=str(pools),
-            leakage=leakage,
+    notify = None if json_output else err_console.print
+    with started_progress("downstream-rerank", quiet=json_output) as start:
+        report = run_downstream(
+            pools,
+            scorer=scorer,
             baselines=names,
-            progress=advance,
-            examples=examples,
-            generated=generated,
+            modes=modes,
+            generated_tests=generated_tests,
+            workers=workers,
+            device=device,
+            progress=start,
+            notify=notify,
         )
     config = {
         "command": "eval downstream-rerank",

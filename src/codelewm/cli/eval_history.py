@@ -1,31 +1,20 @@
 """`codelewm eval action-use --source git`: P1 on same-function pools of held-out repositories' history.
 
 Thin: the repositories come from `--repo` or from the git tables of a dataset config whose group is
-held out (`--dataset-config`); `eval/history_pools.py` builds the queries, `eval/ranking_report.py`
-ranks and reports them per repository and pooled.
+held out (`--dataset-config`); `eval/protocols.py` (`run_action_use_history`) builds the queries
+(`eval/history_pools.py`), ranks and reports them per repository and pooled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from codelewm.data.build import load_build_config
 from codelewm.data.sources.git import GitConfig
 from codelewm.errors import InputError
-from codelewm.eval.history_pools import (
-    HistoryPools,
-    git_configs,
-    held_out_git_configs,
-    history_pools,
-    history_variants,
-)
-from codelewm.eval.leakage import check_leakage, decontaminate, eval_hashes
-from codelewm.eval.ranking import RankItem
-from codelewm.eval.ranking_report import RankingReport, ranking_report
+from codelewm.eval.history_pools import git_configs, held_out_git_configs
 from codelewm.records import Split
-from codelewm.scoring.registry import checkpoint_path, get_scorer
 
 HELD_OUT: tuple[Split, ...] = ("val", "test")
 
@@ -66,61 +55,3 @@ def chosen_repos(
     if not found:
         raise InputError(f"{dataset_config} holds out no git repository in {'/'.join(splits)}")
     return [(config, split) for config, split in found]
-
-
-def history_report(
-    chosen: Sequence[tuple[GitConfig, str]],
-    scorer: str,
-    *,
-    fraction: float,
-    device: str,
-    progress: Any,
-    data: str,
-) -> tuple[RankingReport, list[HistoryPools]]:
-    """Build every repository's pools, then rank them all with the scorer and its baselines."""
-    pools = [history_pools(config, fraction=fraction) for config, _ in chosen]
-    checkpoint = checkpoint_path(scorer)
-    kept = [
-        decontaminate(checkpoint, p.items, lambda i: [i.query.before, *i.query.candidates])
-        for p in pools
-    ]
-    items: list[RankItem] = [item for k, _ in kept for item in k]
-    if not items:
-        raise InputError(
-            "no function has 3 versions in the held-out period of "
-            + ", ".join(p.repo for p in pools),
-            remediation="Use a longer history or a larger --last-fraction.",
-        )
-    labels = [p.repo for p, (k, _) in zip(pools, kept, strict=True) for _ in k]
-    the_scorer = get_scorer(scorer, device=device)
-    codes = [code for item in items for code in (item.query.before, *item.query.candidates)]
-    leakage = check_leakage(checkpoint, eval_hashes(codes))
-    notes = [
-        f"{p.repo} ({label}): {p.period_commits} commits in the last {fraction:.0%} by author time, "
-        f"{p.edits} kept function edits of {p.functions} functions, {len(p.items)} queries"
-        + (
-            f", {dropped} left out (their code occurs in the scorer's training data)"
-            if dropped
-            else ""
-        )
-        for p, (_, label), (_, dropped) in zip(pools, chosen, kept, strict=True)
-    ]
-    report = ranking_report(
-        items,
-        history_variants(the_scorer),
-        name="action_use_history",
-        protocol="P1 same-before action discrimination (same-function pools from history)",
-        data=data,
-        n_groups=len({i.query.before for i in items}),
-        leakage=leakage,
-        progress=progress,
-        groups=labels,
-        group_by="repository",
-        notes=notes,
-    )
-    return report, pools
-
-
-def n_rankers() -> int:
-    """How many rankers `history_variants` gives (for the progress bar's total)."""
-    return len(history_variants(get_scorer("random")))
