@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from codelewm.artifacts.verify import verify_artifact
 from codelewm.data.build import BuildOptions, build_dataset, parse_build_config
 from codelewm.data.layout import SPLITS
-from codelewm.data.pack import pack_dataset
+from codelewm.data.parquet_hdf5 import pack_dataset
 
 
 def test_pack_verifies_and_catches_tampering(

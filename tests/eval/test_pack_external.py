@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codelewm.cli.app import app
-from codelewm.eval.pack_external import PoolTests, label_external
+from codelewm.eval.packs import PoolTests, label_external
 from codelewm.eval.pools import read_pool_file, write_pool_file
 from codelewm.execution import ExecutionStatus, SandboxJob
 from codelewm.records import PoolCandidate, RerankPool
@@ -79,7 +79,7 @@ def test_cli_labels_an_external_file_in_the_sandbox(tmp_path: Path) -> None:
 
 def test_a_missing_devset_file_says_where_the_pools_ship(tmp_path: Path) -> None:
     from codelewm.errors import SourceUnavailableError
-    from codelewm.eval.pack_build import DEVSET_FILE, devset_pools
+    from codelewm.eval.packs import DEVSET_FILE, devset_pools
 
     with pytest.raises(SourceUnavailableError) as caught:
         devset_pools(tmp_path / "missing.jsonl")

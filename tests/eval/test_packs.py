@@ -8,8 +8,15 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from codelewm.eval.pack_sources import dataframebench_tasks, mbpp_entry_point, mbpp_stub, task_text
-from codelewm.eval.packs import PackStats, Task, build_pools
+from codelewm.eval.packs import (
+    PackStats,
+    Task,
+    build_pools,
+    dataframebench_tasks,
+    mbpp_entry_point,
+    mbpp_stub,
+    task_text,
+)
 from codelewm.execution import ExecutionStatus, SandboxJob, TestKind
 
 SOURCE = """def clamp(x, lo, hi):

@@ -21,7 +21,7 @@ from codelewm.data.build import (
     load_build_config,
     parse_build_config,
 )
-from codelewm.data.pack import pack_dataset
+from codelewm.data.parquet_hdf5 import pack_dataset
 from codelewm.data.registry import source_class
 from codelewm.data.reports import BuildStats
 from codelewm.data.runner import Shard, UnitDone

@@ -1,4 +1,4 @@
-"""`codelewm eval downstream-pack`: build execution-labelled pool files (thin: eval/packs.py does the work)."""
+"""`codelewm eval downstream-pack`: build execution-labelled pool files (thin: eval/packs/ does the work)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from codelewm.cli._eval_common import (
     progress_bar,
 )
 from codelewm.errors import InputError
-from codelewm.eval.pack_build import (
+from codelewm.eval.packs import (
     DEVSET_FILE,
     PACK_KINDS,
     devset_pools,

@@ -13,7 +13,7 @@ from typing import Any
 
 from codelewm.code.functions import signature_of
 from codelewm.errors import ParseFailureError, SourceUnavailableError
-from codelewm.eval.packs import Task
+from codelewm.eval.packs.mutants import Task
 from codelewm.execution import TestKind
 from codelewm.extras import require_extra
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from codelewm.errors import ParseFailureError, SourceUnavailableError
-from codelewm.eval.packs import Labeller, PackStats, label_statuses
+from codelewm.eval.packs.mutants import Labeller, PackStats, label_statuses
 from codelewm.eval.pools import candidate_code
 from codelewm.execution import ExecutionStatus, SandboxJob, TestKind
 from codelewm.records import RerankPool

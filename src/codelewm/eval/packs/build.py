@@ -10,9 +10,8 @@ from typing import Any
 from codelewm.artifacts.atomic import atomic_write_text
 from codelewm.artifacts.digest import sha256_file
 from codelewm.errors import InputError, SourceUnavailableError
-from codelewm.eval.pack_external import label_external, read_pool_tests
-from codelewm.eval.pack_sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
-from codelewm.eval.packs import (
+from codelewm.eval.packs.external import label_external, read_pool_tests
+from codelewm.eval.packs.mutants import (
     HEAVY_LABEL_LIMITS,
     HEAVY_POLICY,
     PackStats,
@@ -20,6 +19,7 @@ from codelewm.eval.packs import (
     build_pools,
     sandbox_labeller,
 )
+from codelewm.eval.packs.sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
 from codelewm.eval.pools import read_pool_file, write_pool_file
 from codelewm.records import RerankPool
 
