@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
-from codelewm.eval.examples_exec import lexicographic
+from codelewm.eval.examples_exec import examples_first
 from codelewm.eval.executed import runnable
 from codelewm.eval.pools import candidate_code, sample_count
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
@@ -102,13 +102,9 @@ def dual_agreement(
 def agreement_first(
     energies: Sequence[Sequence[float]], scores: Sequence[Sequence[float | None]]
 ) -> list[list[float]]:
-    """Energies (lower = better) that sort by dual agreement first, then by `energies`."""
-    return lexicographic(
-        [
-            [(-(s or 0.0), e) for e, s in zip(row, run, strict=True)]
-            for row, run in zip(energies, scores, strict=True)
-        ]
-    )
+    """Energies (lower = better) that sort by dual agreement first, then by `energies` (the same
+    evidence-first order as the examples mode)."""
+    return examples_first(energies, scores)
 
 
 # --- one rerank ----------------------------------------------------------------------------------
