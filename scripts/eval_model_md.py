@@ -314,12 +314,47 @@ def ablation_section(path: Path) -> str:
     return text + f"\nReproduce: `{data['command']}`\n"
 
 
+def _estimate(e: dict[str, Any]) -> str:
+    return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
+
+
+def _signed(e: dict[str, Any]) -> str:
+    return f"{e['mean']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}]"
+
+
+def fusion_ablation_section(path: Path) -> str:
+    """scripts/fusion_ablations.py's drop-one refits of the calibrator, per pool file."""
+    if not path.is_file():
+        return "## Fused-score ablations\n\nNot run (`scripts/fusion_ablations.py`).\n"
+    data = json.loads(path.read_text())
+    pool_names = [k for k in data["rows"][0] if k not in ("set", "weights")]
+    rows = [
+        [row["set"]]
+        + [
+            f"{_estimate(row[name]['pass_at_1'])}; {_signed(row[name]['minus_full'])}"
+            for name in pool_names
+        ]
+        for row in data["rows"]
+    ]
+    text = (
+        "## Fused-score ablations: which term pays for itself?\n\n"
+        f"The calibrator refitted with one feature set at a time on {data['fitted_on']} (never on"
+        " evaluation data), then scored on each pool file. Each cell: pass@1; paired difference to"
+        " the full fusion (negative = dropping the term costs; CIs over pools).\n\n"
+    )
+    text += table(["feature set", *pool_names], rows)
+    return text + f"\nReproduce: `{data.get('command', 'python scripts/fusion_ablations.py')}`\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--ablations", type=Path, default=Path("out/ablations/ablations.json"))
     parser.add_argument("--notes", type=Path, default=Path("docs/benchmarks/MODEL.notes.md"))
+    parser.add_argument(
+        "--fusion-ablations", type=Path, default=Path("out/model-eval/fusion_ablations.json")
+    )
     parser.add_argument("--scorer", default="default")
     args = parser.parse_args()
     shown = "" if args.scorer == "default" else f" --scorer {args.scorer}"
@@ -335,6 +370,7 @@ def main() -> None:
     if args.notes.is_file():
         parts.append(args.notes.read_text())
     parts.append(ablation_section(args.ablations))
+    parts.append(fusion_ablation_section(args.fusion_ablations))
     for name, title, render in SECTIONS:
         report = load(args.reports, name)
         if report is None:

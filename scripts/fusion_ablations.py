@@ -54,7 +54,16 @@ def main() -> None:
     for path in args.pools:
         pools = read_pool_file(path)
         evals.append((path.name, fused_pool_features(scorer, pools), require_labels(pools)))
-    out: dict[str, Any] = {"fitted_on": f"{args.dataset}: val, {len(fit_pools)} pools", "rows": []}
+    command = "python scripts/fusion_ablations.py " + " ".join(
+        [f"--checkpoint {args.checkpoint}", f"--dataset {args.dataset}"]
+        + [f"--pools {p}" for p in args.pools]
+        + [f"--out {args.out}"]
+    )
+    out: dict[str, Any] = {
+        "fitted_on": f"{args.dataset}: val, {len(fit_pools)} sandbox-labelled pools",
+        "command": command,
+        "rows": [],
+    }
     full: dict[str, list[float]] = {}
     for label, names in sets.items():
         data = [

@@ -82,6 +82,24 @@ def test_model_md_checks_targets_from_real_reports(tmp_path: Path) -> None:
             }
         )
     )
+    estimate = {"mean": 0.8, "low": 0.75, "high": 0.85}
+    drop = {"mean": -0.02, "low": -0.04, "high": 0.001}
+    fusion = tmp_path / "fusion_ablations.json"
+    fusion.write_text(
+        json.dumps(
+            {
+                "fitted_on": "data: val, 27 sandbox-labelled pools",
+                "command": "python scripts/fusion_ablations.py --pools p.jsonl",
+                "rows": [
+                    {
+                        "set": "fused without energy_z",
+                        "weights": {"valid": 1.0},
+                        "p.jsonl": {"pass_at_1": estimate, "minus_full": drop},
+                    }
+                ],
+            }
+        )
+    )
     out = tmp_path / "MODEL.md"
     subprocess.run(
         [
@@ -95,6 +113,8 @@ def test_model_md_checks_targets_from_real_reports(tmp_path: Path) -> None:
             str(abl),
             "--notes",
             str(tmp_path / "none.md"),
+            "--fusion-ablations",
+            str(fusion),
         ],
         check=True,
     )
@@ -105,4 +125,6 @@ def test_model_md_checks_targets_from_real_reports(tmp_path: Path) -> None:
     assert "ruff-rule pools (n = 3 queries)" in text
     assert "P2 retrieval lift over no-action | >= +0.10, CI > 0 | not run" in text
     assert "| **full** | none | 0.500 | 0.200 | 0.210 | 0.300 | 30.0 |" in text
-    assert text.count("Reproduce: `") == 3  # the two P1 reports and the ablations
+    assert "| fused without energy_z | 0.800 [0.750, 0.850]; -0.020 [-0.040, +0.001] |" in text
+    assert "data: val, 27 sandbox-labelled pools" in text
+    assert text.count("Reproduce: `") == 4  # the two P1 reports and both ablations
