@@ -315,11 +315,11 @@ def ablation_section(path: Path) -> str:
 
 
 def _estimate(e: dict[str, Any]) -> str:
-    return f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
+    return f"{e['mean']:.3f} [{e['lo']:.3f}, {e['hi']:.3f}]"
 
 
 def _signed(e: dict[str, Any]) -> str:
-    return f"{e['mean']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}]"
+    return f"{e['mean']:+.3f} [{e['lo']:+.3f}, {e['hi']:+.3f}]"
 
 
 def fusion_ablation_section(path: Path) -> str:

@@ -82,8 +82,8 @@ def test_model_md_checks_targets_from_real_reports(tmp_path: Path) -> None:
             }
         )
     )
-    estimate = {"mean": 0.8, "low": 0.75, "high": 0.85}
-    drop = {"mean": -0.02, "low": -0.04, "high": 0.001}
+    estimate = {"mean": 0.8, "lo": 0.75, "hi": 0.85}
+    drop = {"mean": -0.02, "lo": -0.04, "hi": 0.001}
     fusion = tmp_path / "fusion_ablations.json"
     fusion.write_text(
         json.dumps(

@@ -70,8 +70,9 @@ def test_the_model_sees_the_long_docstring_before_and_candidates_whole() -> None
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12 target missed by the v2 model: with the docstring it ranks the wrong "
-    "condition (`balance >= 0`) above the fix, without it the fix first (docs/benchmarks/MODEL.md)",
+    reason="issue 12 target missed by the v3 model: with the docstring it ranks the wrong "
+    "condition (`balance >= 0`) first, without it the dropped withdrawal first, and the fix last "
+    "in both (v2: the fix first without the docstring; docs/benchmarks/MODEL.md)",
 )
 def test_a_long_docstring_does_not_change_the_ranking() -> None:
     scorer = load_scorer(None).scorer
