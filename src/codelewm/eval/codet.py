@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from codelewm.eval.bootstrap import Estimate, paired_difference_ci
-from codelewm.eval.examples_exec import examples_first
+from codelewm.eval.bootstrap import Estimate
+from codelewm.eval.examples_exec import examples_first, execution_lifts
 from codelewm.eval.executed import runnable
 from codelewm.eval.pools import candidate_code, sample_count
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
@@ -334,15 +334,8 @@ def compare_generated(
 ) -> GeneratedComparison:
     """Paired lifts: each generated row over the strongest static baseline, and generated+model
     over generated+consensus (what the model adds once the generated tests ran)."""
-    rows = [name for name in per_pool if name.startswith("generated+")]
-    lifts = {}
-    if strongest is not None:
-        lifts = {row: paired_difference_ci(per_pool[row], per_pool[strongest]) for row in rows}
-    with_model, without = f"generated+{scorer}", "generated+consensus"
-    model_lift = (
-        paired_difference_ci(per_pool[with_model], per_pool[without])
-        if with_model in per_pool and without in per_pool and with_model != without
-        else None
+    rows, lifts, model_lift = execution_lifts(
+        per_pool, ("generated+",), "generated", scorer=scorer, strongest=strongest
     )
     return GeneratedComparison(
         pools_with_tests=run.pools_with_tests,

@@ -164,6 +164,30 @@ def cluster_weights(
     return [weight[s] / total if s is not None else None for s in signatures]
 
 
+def execution_lifts(
+    per_pool: dict[str, list[float]],
+    prefixes: tuple[str, ...],
+    mode: str,
+    *,
+    scorer: str,
+    strongest: str | None,
+) -> tuple[list[str], dict[str, Estimate], Estimate | None]:
+    """The execution rows, the paired lifts of every execution row (names starting with `prefixes`) over the strongest
+    static baseline, and of `<mode>+<scorer>` over `<mode>+consensus` (what the model adds once the
+    code ran; None when either row is missing or the scorer is consensus itself)."""
+    rows = [name for name in per_pool if name.startswith(prefixes)]
+    lifts = {}
+    if strongest is not None:
+        lifts = {row: paired_difference_ci(per_pool[row], per_pool[strongest]) for row in rows}
+    with_model, without = f"{mode}+{scorer}", f"{mode}+consensus"
+    model_lift = (
+        paired_difference_ci(per_pool[with_model], per_pool[without])
+        if with_model in per_pool and without in per_pool and with_model != without
+        else None
+    )
+    return rows, lifts, model_lift
+
+
 def compare(
     per_pool: dict[str, list[float]],
     *,
@@ -173,15 +197,8 @@ def compare(
 ) -> ExecutionComparison:
     """Paired lifts: each execution row over the strongest static baseline, and examples+model
     over examples+consensus (what the model adds once examples ran)."""
-    rows = [name for name in per_pool if name.startswith(("examples+", "clusters+"))]
-    lifts = {}
-    if strongest is not None:
-        lifts = {row: paired_difference_ci(per_pool[row], per_pool[strongest]) for row in rows}
-    with_model, without = f"examples+{scorer}", "examples+consensus"
-    model_lift = (
-        paired_difference_ci(per_pool[with_model], per_pool[without])
-        if with_model in per_pool and without in per_pool and with_model != without
-        else None
+    rows, lifts, model_lift = execution_lifts(
+        per_pool, ("examples+", "clusters+"), "examples", scorer=scorer, strongest=strongest
     )
     return ExecutionComparison(
         pools_with_examples=run.pools_with_examples,
