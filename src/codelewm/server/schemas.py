@@ -127,6 +127,19 @@ class ScoreRequest(_Query):
 class RerankRequest(_Query):
     """`POST /v1/rerank`: all candidates are scored by the model together."""
 
+    # generated_tests only with execute='generated': said in the schema itself, so a client (and a
+    # schema fuzzer) can see that the combination is invalid before the server answers 400
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "required": ["generated_tests"],
+                "properties": {"generated_tests": {"not": {"type": "null"}}},
+            },
+            "then": {"required": ["execute"], "properties": {"execute": {"const": "generated"}}},
+        },
+    )
+
     candidates: list[CandidateIn | str] = Field(min_length=1)
     top: int | None = Field(default=None, ge=1, description="return only the best `top`")
     execute: Literal["examples", "generated"] | None = Field(
