@@ -10,6 +10,8 @@ from codelewm.eval.report import claim_markdown, estimate_bars, markdown_table
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from codelewm.eval.bootstrap import Estimate
+
 
 def downstream_markdown(report: DownstreamReport) -> str:
     header = [
@@ -63,16 +65,9 @@ def execution_markdown(report: DownstreamReport) -> str:
         "every example input, weighted by duplicates: MBR-exec), then consensus; "
         "`examples+clusters` by examples passed, then cluster weight, then consensus.\n"
     ]
-    for row, lift in run.lift_over_static.items():
-        lines.append(
-            f"- {row} over the strongest static baseline ({report.strongest_baseline}), paired: "
-            f"{lift.text(signed=True)}"
-        )
-    if run.lift_over_examples_without_model is not None:
-        lines.append(
-            f"- examples+{report.scorer} over examples+consensus (what the model adds once examples "
-            f"ran), paired: {run.lift_over_examples_without_model.text(signed=True)}"
-        )
+    lines += _lift_lines(
+        report, run.lift_over_static, "examples", "examples", run.lift_over_examples_without_model
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -88,17 +83,36 @@ def generated_markdown(report: DownstreamReport) -> str:
         "run. `generated+X` ranks by CodeT dual agreement (the sample weight of the candidates that "
         "pass exactly the same generated tests x the number of those tests), then by X.\n"
     ]
-    for row, lift in run.lift_over_static.items():
-        lines.append(
-            f"- {row} over the strongest static baseline ({report.strongest_baseline}), paired: "
-            f"{lift.text(signed=True)}"
-        )
-    if run.lift_over_generated_without_model is not None:
-        lines.append(
-            f"- generated+{report.scorer} over generated+consensus (what the model adds once the "
-            f"generated tests ran), paired: {run.lift_over_generated_without_model.text(signed=True)}"
-        )
+    lines += _lift_lines(
+        report,
+        run.lift_over_static,
+        "generated",
+        "the generated tests",
+        run.lift_over_generated_without_model,
+    )
     return "\n".join(lines) + "\n"
+
+
+def _lift_lines(
+    report: DownstreamReport,
+    over_static: dict[str, Estimate],
+    mode: str,
+    what_ran: str,
+    model_lift: Estimate | None,
+) -> list[str]:
+    """Each execution row's paired lift over the strongest static baseline, then what the model
+    adds over `<mode>+consensus` once `what_ran` ran."""
+    lines = [
+        f"- {row} over the strongest static baseline ({report.strongest_baseline}), paired: "
+        f"{lift.text(signed=True)}"
+        for row, lift in over_static.items()
+    ]
+    if model_lift is not None:
+        lines.append(
+            f"- {mode}+{report.scorer} over {mode}+consensus (what the model adds once {what_ran} "
+            f"ran), paired: {model_lift.text(signed=True)}"
+        )
+    return lines
 
 
 def downstream_figures(report: DownstreamReport) -> dict[str, Figure]:
