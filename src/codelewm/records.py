@@ -168,6 +168,17 @@ class ExecutionSummary(Record):
         description="CodeT dual agreement (generated tests): the sample weight of the candidates "
         "that pass exactly the same tests, times the number of those tests",
     )
+    cluster_share: float | None = Field(
+        default=None,
+        description="examples: the share of the call's candidates that returned the same on every "
+        "example input (MBR-exec behaviour cluster)",
+    )
+    execution_score: float | None = Field(
+        default=None,
+        description="examples: the execution-aware score (the checkpoint's calibrator over the static "
+        "final score, the examples passed and the behaviour cluster; higher is better), which "
+        "ordered the candidates that ran",
+    )
 
 
 class ScoreRecord(Record):

@@ -7,6 +7,7 @@ A checkpoint is a directory written by `codelewm train`:
     tokenizer.json      the byte-level BPE the model was trained with
     calibrator.json     optional: logistic-regression weights for final_score
     calibrator_static.json  optional: the same fusion over the static signals only
+    calibrator_execution.json  optional: the execution-aware score (static final score + what ran)
     manifest.json       artifact manifest: sha256 and size of every file, parent (dataset) manifests
 
 `load_checkpoint` refuses (CheckpointError, exit 5) a path that is not a directory, a missing or invalid
@@ -46,6 +47,9 @@ TOKENIZER_NAME = "tokenizer.json"
 CALIBRATOR_NAME = "calibrator.json"
 #: the same fusion without the model's terms (evaluation's `fused-without-model` control)
 STATIC_CALIBRATOR_NAME = "calibrator_static.json"
+#: the execution-aware score over the static final score and the execution signals (opt-in
+#: `--execute examples`; `eval/execution_fusion.py`)
+EXECUTION_CALIBRATOR_NAME = "calibrator_execution.json"
 CONFIG_NAME = "config.json"
 REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, TOKENIZER_NAME, MANIFEST_NAME)
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
@@ -63,6 +67,7 @@ class LoadedCheckpoint:
     manifest_sha256: str
     calibrator: Calibrator | None
     static_calibrator: Calibrator | None = None
+    execution_calibrator: Calibrator | None = None
 
     @property
     def checkpoint_id(self) -> str:
@@ -151,6 +156,7 @@ def load_checkpoint(path: Path, *, device: str = "cpu") -> LoadedCheckpoint:
         manifest_sha256=sha256_file(path / MANIFEST_NAME),
         calibrator=calibrator,
         static_calibrator=_load_calibrator(path / STATIC_CALIBRATOR_NAME),
+        execution_calibrator=_load_calibrator(path / EXECUTION_CALIBRATOR_NAME),
     )
 
 

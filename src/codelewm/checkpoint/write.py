@@ -1,7 +1,7 @@
 """Write a checkpoint: an artifact directory that `checkpoint/read.py` loads through the trust gate.
 
 OUT/best/, OUT/last/   model.safetensors, config.json (model + training config), tokenizer.json,
-                       calibrator.json (optional), manifest.json with every sha256. Nothing pickled.
+                       calibrator*.json (optional), manifest.json with every sha256. Nothing pickled.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from codelewm.checkpoint.read import (
     CALIBRATOR_NAME,
     CHECKPOINT_KIND,
     CHECKPOINT_SCHEMA,
+    EXECUTION_CALIBRATOR_NAME,
     STATIC_CALIBRATOR_NAME,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
@@ -39,6 +40,7 @@ def save_checkpoint(
     metadata: Mapping[str, Any] | None = None,
     calibrator: Calibrator | None = None,
     static_calibrator: Calibrator | None = None,
+    execution_calibrator: Calibrator | None = None,
 ) -> ArtifactManifest:
     """Write a checkpoint artifact at `out_dir` (replacing an older one there). `train_config` is the
     training config as JSON data (`TrainConfig.model_dump(mode="json")`), stored under "train"."""
@@ -63,6 +65,9 @@ def save_checkpoint(
         if static_calibrator is not None:
             text = static_calibrator.to_json()
             (art.path / STATIC_CALIBRATOR_NAME).write_text(text, encoding="utf-8")
+        if execution_calibrator is not None:
+            text = execution_calibrator.to_json()
+            (art.path / EXECUTION_CALIBRATOR_NAME).write_text(text, encoding="utf-8")
     return art.manifest
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from codelewm.cli._common import JsonOpt, console, handle_errors, print_json
+from codelewm.cli._common import JsonOpt, console, err_console, handle_errors, print_json
 from codelewm.errors import InputError
 
 if TYPE_CHECKING:
@@ -85,6 +85,52 @@ def calibrate(
         print_json(payload)
     else:
         console.print(payload)
+
+
+@app.command("calibrate-execution")
+@handle_errors
+def calibrate_execution(
+    checkpoint: Annotated[
+        Path, typer.Argument(help="Checkpoint directory (its static calibrators stay).")
+    ],
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            "--dataset", help="Dataset with sandbox-labelled pools (non-evaluation data)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint copy.")],
+    split: Annotated[str, typer.Option("--split", help="train or val (never test).")] = "val",
+    visible: Annotated[
+        int, typer.Option("--visible", min=1, help="examples each fit pool shows its candidates")
+    ] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    json_output: JsonOpt = False,
+) -> None:
+    """Fit the execution-aware score of `--execute examples` (static final score, examples passed,
+    behaviour clusters) on a split's sandbox-labelled pools and write a checkpoint copy with it.
+    RUNS CODE in the sandbox: every candidate of the training-side pools runs its visible examples."""
+    if split not in ("train", "val"):
+        raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
+    from codelewm.eval.execution_fusion import calibrate_execution_checkpoint
+
+    err_console.print(
+        "[bold yellow]CODE IS EXECUTED[/]: the candidates of the labelled training-side pools run "
+        "their examples in the sandbox",
+        highlight=False,
+    )
+    report = calibrate_execution_checkpoint(
+        checkpoint,
+        dataset,
+        out,
+        split="val" if split == "val" else "train",
+        visible=visible,
+        workers=workers,
+    )
+    if json_output:
+        print_json(report)
+    else:
+        console.print(report.model_dump())
 
 
 def _print(report: CheckpointReport) -> None:

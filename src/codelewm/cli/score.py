@@ -130,7 +130,13 @@ def _run(
     if "examples" in modes:
         from codelewm.eval.executed import execute_examples
 
-        record = execute_examples(record, before=before_text, instruction=text, workers=2)
+        record = execute_examples(
+            record,
+            before=before_text,
+            instruction=text,
+            calibrator=reranker.execution_calibrator,
+            workers=2,
+        )
     if generated is not None:
         from codelewm.eval.codet import execute_generated
         from codelewm.eval.generated_io import tests_for_before

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from codelewm.code.functions import defined_functions, docstrings
+
 ExampleKind = Literal["doctest", "arrow", "assert"]
 MAX_EXAMPLES: Final = 50
 MAX_EXAMPLE_CHARS: Final = 2_000
@@ -66,6 +68,17 @@ def mine_examples(text: str, entry_point: str | None = None) -> list[Example]:
     for example in found:
         unique.setdefault((example.source, example.want), example)
     return list(unique.values())[:MAX_EXAMPLES]
+
+
+def examples_for(before: str, instruction: str | None) -> list[Example]:
+    """The checks the instruction and the before's docstrings already give (`code.examples`),
+    for the functions the before defines (any call when it defines none)."""
+    names: list[str | None] = [*defined_functions(before)] or [None]
+    found: list[Example] = []
+    for text in (instruction or "", *docstrings(before)):
+        for name in names:
+            found += [e for e in mine_examples(text, name) if e not in found]
+    return found
 
 
 def _doctests(text: str) -> list[Example]:

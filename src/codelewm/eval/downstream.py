@@ -34,6 +34,7 @@ from codelewm.eval.examples_exec import (
     compare,
     examples_first,
 )
+from codelewm.eval.execution_fusion import execution_energies
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.eval.metrics import expected_pass_at_1, expected_pass_at_k, oracle_pass
 from codelewm.eval.pools import pool_queries, require_labels
@@ -58,6 +59,10 @@ K_VALUES = (2, 3)
 Role = Literal["scorer", "baseline", "control", "reference", "execution"]
 #: static rankers that get an `examples+<name>` row when examples ran (the scorer is added too)
 EXECUTION_BASES = ("consensus", "random-expected")
+#: the execution-aware score (`eval/execution_fusion.py`) over the scorer's final score, and over the
+#: static fusion's (what the model adds once examples ran)
+EXAMPLES_FUSED = "examples+fused"
+EXAMPLES_FUSED_WITHOUT_MODEL = "examples+fused-without-model"
 
 
 class RankerResult(BaseModel):
@@ -169,14 +174,30 @@ def execution_results(
     labels: Sequence[Sequence[bool]],
     examples: ExamplesRun | None,
     generated: GeneratedRun | None,
+    execution_calibrator: Calibrator | None = None,
 ) -> list[RankerResult]:
-    """The opt-in execution rows: `examples+X`, the behaviour clusters, `generated+X`."""
+    """The opt-in execution rows: `examples+X`, the behaviour clusters, `generated+X`; with the
+    scorer's execution-aware calibrator, `examples+fused` (it over the scorer's final score) and its
+    control `examples+fused-without-model` (it over the static fusion's score)."""
     bases = [b for b in (scorer_name, *EXECUTION_BASES) if b in energies_of]
     results = []
     if examples is not None:
         for base in bases:
             ordered = examples_first(energies_of[base], examples.fractions)
             results.append(ranker_result(f"examples+{base}", "execution", ordered, labels))
+        if execution_calibrator is not None:
+            for name, base in (
+                (EXAMPLES_FUSED, scorer_name),
+                (EXAMPLES_FUSED_WITHOUT_MODEL, FUSED_WITHOUT_MODEL),
+            ):
+                if base in energies_of:
+                    ordered = execution_energies(
+                        execution_calibrator,
+                        energies_of[base],
+                        examples.fractions,
+                        examples.clusters,
+                    )
+                    results.append(ranker_result(name, "execution", ordered, labels))
         if "consensus" in energies_of:
             mbr = clusters_first(energies_of["consensus"], examples.clusters)
             results.append(ranker_result("clusters+consensus", "execution", mbr, labels))
@@ -218,7 +239,15 @@ def evaluate_downstream(
         results.append(ranker_result(ranker.name, role, energies, labels))  # type: ignore[arg-type]
         if ranker is scorer:
             results += signal_results(scores, labels)
-    results += execution_results(scorer.name, energies_of, labels, examples, generated)
+    calibrator = getattr(scorer, "execution_calibrator", None)
+    results += execution_results(
+        scorer.name,
+        energies_of,
+        labels,
+        examples,
+        generated,
+        calibrator if isinstance(calibrator, Calibrator) else None,
+    )
     results.append(oracle_result(labels))
     report = _assemble(
         pools, results, scorer.name, pools_label, leakage, time.perf_counter() - started

@@ -63,11 +63,20 @@ def execution_markdown(report: DownstreamReport) -> str:
         "changes their pass@1). `examples+X` ranks by the fraction of examples passed, then by X; "
         "`clusters+consensus` by the weight of the candidate's behaviour cluster (same results on "
         "every example input, weighted by duplicates: MBR-exec), then consensus; "
-        "`examples+clusters` by examples passed, then cluster weight, then consensus.\n"
+        "`examples+clusters` by examples passed, then cluster weight, then consensus; "
+        "`examples+fused` by the checkpoint's execution-aware score (its calibrator over the final "
+        "score, the examples passed and the cluster share, fitted on training-side labelled pools), "
+        "`examples+fused-without-model` by the same calibrator over the static fusion's score.\n"
     ]
     lines += _lift_lines(
         report, run.lift_over_static, "examples", "examples", run.lift_over_examples_without_model
     )
+    for other, estimate in (
+        ("examples+consensus", run.fused_over_examples_consensus),
+        ("examples+fused-without-model", run.fused_over_fused_without_model),
+    ):
+        if estimate is not None:
+            lines.append(f"- examples+fused over {other}, paired: {estimate.text(signed=True)}")
     return "\n".join(lines) + "\n"
 
 

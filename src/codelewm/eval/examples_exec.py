@@ -1,7 +1,7 @@
 """P4 with opt-in execution evidence: run the examples each pool's task gives, rank by them.
 
 For every pool, the checks its instruction and its before already give are mined
-(`code.examples`, `eval.executed.examples_for`); every candidate of the pool runs them in the sandbox
+(`code.examples.examples_for`); every candidate of the pool runs them in the sandbox
 (one child process per candidate, `run_many`), and its fraction of examples passed becomes the first
 sort key of an `examples+<ranker>` row, the static ranker's order the second (ties stay ties, so
 pass@1 keeps random tie-breaking). Pools without examples keep the static order. The same runs give
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from codelewm.code.examples import (
     Example,
     check_program,
+    examples_for,
     mine_examples,
     outputs_of,
     passed_fraction,
@@ -33,7 +34,6 @@ from codelewm.code.examples import (
 from codelewm.code.functions import defined_functions
 from codelewm.errors import InputError
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
-from codelewm.eval.executed import examples_for
 from codelewm.eval.pools import sample_count
 from codelewm.execution import Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankPool
@@ -66,19 +66,28 @@ class ExecutionComparison(BaseModel):
     rows: list[str]
     lift_over_static: dict[str, Estimate]
     lift_over_examples_without_model: Estimate | None
+    #: the execution-aware score (`examples+fused`) over examples+consensus and over the same
+    #: calibrator applied to the static fusion (`examples+fused-without-model`); None without it
+    fused_over_examples_consensus: Estimate | None = None
+    fused_over_fused_without_model: Estimate | None = None
 
 
 def run_pool_examples(
-    pools: Sequence[RerankPool], *, workers: int = 2, limits: Limits = EXAMPLE_LIMITS
+    pools: Sequence[RerankPool],
+    *,
+    workers: int = 2,
+    limits: Limits = EXAMPLE_LIMITS,
+    max_examples: int | None = None,
 ) -> ExamplesRun:
-    """Run every candidate of every pool whose order can matter against the pool's examples."""
+    """Run every candidate of every pool whose order can matter against the pool's examples (the
+    first `max_examples` of them when given: the execution-aware calibrator's fit shows one)."""
     started = time.perf_counter()
     jobs: list[SandboxJob] = []
     where: list[tuple[int, int]] = []
     examples_per_pool: list[list[Example]] = []
     skipped = 0
     for p, pool in enumerate(pools):
-        examples = examples_for(pool.before, pool.instruction)
+        examples = examples_for(pool.before, pool.instruction)[:max_examples]
         examples_per_pool.append(examples)
         labels = {c.passed for c in pool.candidates}
         if not examples:
@@ -200,7 +209,15 @@ def compare(
     rows, lifts, model_lift = execution_lifts(
         per_pool, ("examples+", "clusters+"), "examples", scorer=scorer, strongest=strongest
     )
+
+    def paired(row: str, other: str) -> Estimate | None:
+        if row in per_pool and other in per_pool:
+            return paired_difference_ci(per_pool[row], per_pool[other])
+        return None
+
     return ExecutionComparison(
+        fused_over_examples_consensus=paired("examples+fused", "examples+consensus"),
+        fused_over_fused_without_model=paired("examples+fused", "examples+fused-without-model"),
         pools_with_examples=run.pools_with_examples,
         candidates_run=run.candidates_run,
         skipped_uniform=run.skipped_uniform,

@@ -14,11 +14,14 @@ and the isolation layers that applied, and each run's caveats.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
-from codelewm.code.examples import Example, check_program, mine_examples
-from codelewm.code.functions import defined_functions, docstrings
+from codelewm.checkpoint.calibrator import Calibrator
+from codelewm.code.examples import check_program, examples_for, outputs_of
 from codelewm.errors import InputError
+from codelewm.eval.examples_exec import cluster_weights
+from codelewm.eval.execution_fusion import execution_scores
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
 from codelewm.scoring.recommend import recommend
@@ -48,30 +51,54 @@ def execute_rerank(
     workers: int = 1,
 ) -> RerankRecord:
     """`rerank` with every runnable candidate run against `tests`, passing candidates ranked first."""
-    if not tests.strip():
-        raise InputError(f"the tests in {tests_name} are empty", remediation="Give a test file.")
-    if len(tests) > MAX_TESTS_CHARS:
-        raise InputError(f"the tests in {tests_name} are over {MAX_TESTS_CHARS:,} characters")
     chosen = kind or detect_test_kind(tests)
-    ordered = sorted(rerank.results, key=lambda r: (r.rank is None, r.rank or 0))
-    to_run = [r for r in ordered if runnable(r)]
-    jobs = [
-        SandboxJob(r.after_code or "", tests, chosen, entry_point, r.candidate_id) for r in to_run
-    ]
-    runs = dict(
-        zip(
-            (r.candidate_id for r in to_run),
-            run_many(jobs, limits=limits, workers=workers),
-            strict=True,
-        )
-    )
-    updated = [_with_run(r, runs.get(r.candidate_id), tests_name) for r in ordered]
+    updated, runs = _run_all(rerank, tests, tests_name, chosen, entry_point, limits, workers)
     passed_first = sorted(
         enumerate(updated),
         key=lambda item: (not _passed(item[1]), -_fraction(item[1]), item[0]),
     )
-    ranked = [r.model_copy(update={"rank": n}) for n, (_, r) in enumerate(passed_first, start=1)]
-    note = _execution_note(tests_name, chosen, list(runs.values()), len(ordered))
+    order = "passing candidates first, then by the fraction of checks passed, then by score"
+    return _finish(rerank, [r for _, r in passed_first], runs, tests_name, chosen, order)
+
+
+def _run_all(
+    rerank: RerankRecord,
+    tests: str,
+    tests_name: str,
+    kind: TestKind,
+    entry_point: str | None,
+    limits: Limits | None,
+    workers: int,
+) -> tuple[list[ScoreRecord], list[ExecutionResult]]:
+    """The results in rank order, each runnable one with its run attached; the runs."""
+    if not tests.strip():
+        raise InputError(f"the tests in {tests_name} are empty", remediation="Give a test file.")
+    if len(tests) > MAX_TESTS_CHARS:
+        raise InputError(f"the tests in {tests_name} are over {MAX_TESTS_CHARS:,} characters")
+    ordered = sorted(rerank.results, key=lambda r: (r.rank is None, r.rank or 0))
+    to_run = [r for r in ordered if runnable(r)]
+    jobs = [
+        SandboxJob(r.after_code or "", tests, kind, entry_point, r.candidate_id) for r in to_run
+    ]
+    results = list(run_many(jobs, limits=limits, workers=workers))
+    runs = dict(zip((r.candidate_id for r in to_run), results, strict=True))
+    return [_with_run(r, runs.get(r.candidate_id), tests_name) for r in ordered], results
+
+
+def _finish(
+    rerank: RerankRecord,
+    ranked_results: Sequence[ScoreRecord],
+    runs: Sequence[ExecutionResult],
+    tests_name: str,
+    kind: TestKind,
+    order: str,
+    *,
+    notes: Sequence[str] = (),
+) -> RerankRecord:
+    """The executed record: ranks renumbered, the recommendation among passing candidates, the
+    loud note that code ran (and how the order was made)."""
+    ranked = [r.model_copy(update={"rank": n}) for n, r in enumerate(ranked_results, start=1)]
+    note = _execution_note(tests_name, kind, runs, len(ranked), order)
     recommendation = recommend(ranked, usable=_passed)
     if recommendation.candidate_id is not None:
         recommendation = recommendation.model_copy(
@@ -86,7 +113,7 @@ def execute_rerank(
             "executed": True,
             "results": ranked,
             "recommendation": recommendation,
-            "warnings": [*rerank.warnings, *note],
+            "warnings": [*rerank.warnings, *note, *notes],
         }
     )
 
@@ -111,7 +138,7 @@ def _with_run(result: ScoreRecord, run: ExecutionResult | None, checks: str) -> 
 
 
 def _execution_note(
-    tests_name: str, kind: TestKind, runs: Sequence[ExecutionResult], total: int
+    tests_name: str, kind: TestKind, runs: Sequence[ExecutionResult], total: int, order: str
 ) -> list[str]:
     layers: dict[str, None] = {}
     caveats: dict[str, None] = {}
@@ -122,8 +149,7 @@ def _execution_note(
     note = [
         f"CODE WAS EXECUTED: {len(runs)} of {total} candidates ran against {tests_name} "
         f"({kind.value} tests) in the sandbox, one child process each; {passed} passed. "
-        f"Isolation: {', '.join(layers) or 'none'}. Ranked: passing candidates first, then by the "
-        "fraction of checks passed, then by score."
+        f"Isolation: {', '.join(layers) or 'none'}. Ranked: {order}."
     ]
     note += [f"sandbox caveat: {c}" for c in caveats]
     return note
@@ -132,28 +158,20 @@ def _execution_note(
 EXAMPLES_NAME = "examples"
 
 
-def examples_for(before: str, instruction: str | None) -> list[Example]:
-    """The checks the instruction and the before's docstrings already give (`code.examples`),
-    for the functions the before defines (any call when it defines none)."""
-    names: list[str | None] = [*defined_functions(before)] or [None]
-    found: list[Example] = []
-    for text in (instruction or "", *docstrings(before)):
-        for name in names:
-            found += [e for e in mine_examples(text, name) if e not in found]
-    return found
-
-
 def execute_examples(
     rerank: RerankRecord,
     *,
     before: str,
     instruction: str | None,
+    calibrator: Calibrator | None = None,
     limits: Limits | None = None,
     workers: int = 1,
 ) -> RerankRecord:
     """`rerank` with every runnable candidate run against the examples mined from the instruction
     and the before (opt-in: `--execute examples`). Without examples nothing runs, and the record
-    says so."""
+    says so. With the checkpoint's execution-aware `calibrator` (`eval/execution_fusion.py`) the
+    candidates that ran rank by it (ties: the static order); when none passed an example, or without
+    a calibrator, passing candidates come first, then the static order."""
     examples = examples_for(before, instruction)
     if not examples:
         note = (
@@ -162,13 +180,62 @@ def execute_examples(
         )
         return rerank.model_copy(update={"warnings": [*rerank.warnings, note]})
     shown = "; ".join(e.describe() for e in examples[:5])
-    executed = execute_rerank(
-        rerank,
-        check_program(examples),
-        tests_name=EXAMPLES_NAME,
-        kind=TestKind.UNITTEST,
-        limits=limits,
-        workers=workers,
+    mined = f"{len(examples)} example(s) mined from the instruction and the before: {shown}"
+    kind = TestKind.UNITTEST
+    if calibrator is None:
+        executed = execute_rerank(
+            rerank,
+            check_program(examples),
+            tests_name=EXAMPLES_NAME,
+            kind=kind,
+            limits=limits,
+            workers=workers,
+        )
+        return executed.model_copy(update={"warnings": [*executed.warnings, mined]})
+    updated, runs = _run_all(
+        rerank, check_program(examples), EXAMPLES_NAME, kind, None, limits, workers
     )
-    note = f"{len(examples)} example(s) mined from the instruction and the before: {shown}"
-    return executed.model_copy(update={"warnings": [*executed.warnings, note]})
+    by_id = {run.job_id: run for run in runs}
+    ran = [r for r in updated if r.candidate_id in by_id]
+    fractions = [_fraction(r) if _fraction(r) > 0 else 0.0 for r in ran]
+    signatures = [outputs_of(by_id[r.candidate_id].stdout, len(examples)) for r in ran]
+    counts = Counter(r.after_code for r in ran)
+    shares = cluster_weights(signatures, [counts[r.after_code] for r in ran])
+    static = [r.final_score if r.final_score is not None else 0.0 for r in ran]
+    scores = execution_scores(calibrator, static, fractions, shares)
+    if scores is None:
+        order = (
+            "no candidate passed an example, so the execution signals cannot tell them apart: the "
+            "static order stands"
+        )
+        return _finish(rerank, updated, runs, EXAMPLES_NAME, kind, order, notes=[mined])
+    score_of = {r.candidate_id: float(s) for r, s in zip(ran, scores, strict=True)}
+    share_of = {r.candidate_id: s for r, s in zip(ran, shares, strict=True)}
+    scored = [_with_execution_score(r, score_of, share_of) for r in updated]
+    ranked = sorted(
+        enumerate(scored),
+        key=lambda item: (
+            item[1].candidate_id not in score_of,
+            -score_of.get(item[1].candidate_id, 0.0),
+            item[0],
+        ),
+    )
+    order = (
+        "by the execution-aware score (the static final score, the examples passed and the "
+        f"behaviour clusters; calibrator fitted on {calibrator.fitted_on}), ties in the static order"
+    )
+    return _finish(rerank, [r for _, r in ranked], runs, EXAMPLES_NAME, kind, order, notes=[mined])
+
+
+def _with_execution_score(
+    result: ScoreRecord, score_of: dict[str, float], share_of: dict[str, float | None]
+) -> ScoreRecord:
+    if result.execution is None or result.candidate_id not in score_of:
+        return result
+    summary = result.execution.model_copy(
+        update={
+            "execution_score": score_of[result.candidate_id],
+            "cluster_share": share_of[result.candidate_id],
+        }
+    )
+    return result.model_copy(update={"execution": summary})

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from codelewm.artifacts.digest import canonical_json
+from codelewm.checkpoint.calibrator import Calibrator
 from codelewm.code.candidates import (
     MAX_CANDIDATE_BYTES,
     LoadedCandidate,
@@ -107,6 +108,13 @@ class Reranker:
     @property
     def checkpoint_sha256(self) -> str:
         return self.scorer.checkpoint_sha256
+
+    @property
+    def execution_calibrator(self) -> Calibrator | None:
+        """The checkpoint's execution-aware calibrator (`calibrator_execution.json`), for the opt-in
+        `--execute examples` step above scoring; None when the checkpoint has none."""
+        found = getattr(self.scorer, "execution_calibrator", None)
+        return found if isinstance(found, Calibrator) else None
 
     # --- text API ---------------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class WorldModelScorer:
         *,
         calibrator: Calibrator | None = None,
         static_calibrator: Calibrator | None = None,
+        execution_calibrator: Calibrator | None = None,
         batch_size: int = 64,
         checkpoint_id: str = "in-memory",
         checkpoint_sha256: str = "",
@@ -78,6 +79,9 @@ class WorldModelScorer:
         self.calibrator = calibrator
         # the same fusion without the model's terms, fitted beside `calibrator` (eval's control row)
         self.static_calibrator = static_calibrator
+        # the opt-in execution-aware score over final_score and what ran (never used by scoring
+        # itself, which executes nothing: `eval/execution_fusion.py` applies it after a run)
+        self.execution_calibrator = execution_calibrator
         self.batch_size = batch_size
         self.checkpoint_id = checkpoint_id
         self.checkpoint_sha256 = checkpoint_sha256
@@ -96,6 +100,7 @@ class WorldModelScorer:
             ckpt.tokenizer,
             calibrator=ckpt.calibrator,
             static_calibrator=ckpt.static_calibrator,
+            execution_calibrator=ckpt.execution_calibrator,
             batch_size=batch_size,
             cache_size=cache_size,
             checkpoint_id=ckpt.checkpoint_id,

@@ -182,7 +182,12 @@ def _add_routes(
             if body.execute == "examples":
                 from codelewm.eval.executed import execute_examples
 
-                record = execute_examples(record, before=body.before, instruction=body.instruction)
+                record = execute_examples(
+                    record,
+                    before=body.before,
+                    instruction=body.instruction,
+                    calibrator=reranker.execution_calibrator,
+                )
             if generated is not None:
                 from codelewm.eval.codet import execute_generated
 
