@@ -15,15 +15,14 @@ from codelewm.eval.execution_fusion import (
     execution_energies,
     execution_features,
     execution_scores,
+    failed_yet_passing,
     fit_execution_calibrator,
 )
 from codelewm.eval.leakage import LeakageCheck
 from codelewm.records import PoolCandidate, RerankPool, RerankRecord, ScoreRecord, Validity
 from codelewm.scoring.registry import get_scorer
 
-BEFORE = (
-    'def double(x: int) -> int:\n    """Return twice x.\n\n    >>> double(2)\n    4\n    """\n'
-)
+BEFORE = 'def double(x: int) -> int:\n    """Return twice x.\n\n    >>> double(2)\n    4\n    """\n'
 RIGHT = "def double(x):\n    return 2 * x\n"
 PLUS_TWO = "def double(x):\n    return x + 2\n"  # passes double(2) == 4, wrong elsewhere
 SQUARE = "def double(x):\n    return x * x\n"  # passes double(2) == 4, wrong elsewhere
@@ -35,15 +34,21 @@ def _calibrator(weights: tuple[float, ...]) -> Calibrator:
     return Calibrator(EXECUTION_FEATURES, weights, 0.0, (0.0,) * n, (1.0,) * n, fitted_on="test")
 
 
-#: examples dominate; then behaviour clusters; then the static score
-TRUSTING = _calibrator((0.5, 4.0, 1.0, 2.0))
+#: within a tier of examples passed: behaviour clusters first, then the static score
+TRUSTING = _calibrator((0.5, 2.0))
 
 
 def test_features_are_within_the_call() -> None:
-    f = execution_features([3.0, 1.0, 2.0], [1.0, 0.5, 0.0], [0.5, None, 0.25])
+    f = execution_features([3.0, 1.0, 2.0], [0.5, None, 0.25])
     assert f["static_z"].argmax() == 0 and abs(float(f["static_z"].mean())) < 1e-9
-    assert f["all_examples_passed"].tolist() == [1.0, 0.0, 0.0]
     assert f["cluster_share"].tolist() == [0.5, 0.0, 0.25]
+
+
+def test_passing_more_examples_always_ranks_higher() -> None:
+    # b passed fewer examples: no static score or cluster share lifts it above a or c
+    scores = execution_scores(TRUSTING, [-9.0, 9.0, 0.0], [1.0, 0.5, 1.0], [0.1, 0.9, 0.1])
+    assert scores is not None
+    assert scores[1] < min(scores[0], scores[2]) and scores[2] > scores[0]
 
 
 def test_nothing_passed_means_no_execution_order() -> None:
@@ -61,11 +66,12 @@ def test_energies_keep_the_static_order_where_nothing_ran_or_nothing_passed() ->
     assert out[2].index(min(out[2])) == 2 and out[2][1] == max(out[2])
 
 
-def test_the_fit_learns_that_passing_examples_matters_and_refuses_empty_data() -> None:
+def test_the_fit_uses_the_top_tier_and_refuses_empty_data() -> None:
     pools, static, fractions, clusters = [], [], [], []
     rng = np.random.default_rng(0)
     for p in range(30):
-        # the right one passes its example; one wrong one passes too, one fails; static is noise
+        # the right one passes its example and sits in the bigger behaviour cluster; one wrong one
+        # passes too, one fails (outside the top tier: never a row of the fit); static is noise
         labels = [True, False, False]
         pools.append(
             RerankPool(
@@ -80,11 +86,11 @@ def test_the_fit_learns_that_passing_examples_matters_and_refuses_empty_data() -
         )
         static.append(rng.normal(size=3).tolist())
         fractions.append([1.0, 1.0 if p % 2 else 0.0, 0.0])
-        clusters.append([0.6, 0.2, 0.2])
+        clusters.append([0.6, 0.3, 0.1])
     fitted = fit_execution_calibrator(static, fractions, clusters, pools, fitted_on="synthetic")
     weights = dict(zip(fitted.feature_names, fitted.weights, strict=True))
-    assert weights["examples_passed"] + weights["all_examples_passed"] > 0
-    assert weights["cluster_share"] > 0
+    assert weights["cluster_share"] > 0 and abs(weights["static_z"]) < weights["cluster_share"]
+    assert failed_yet_passing(fractions, pools) == (0, 45)
     uniform = RerankPool(
         pool_id="u",
         before=BEFORE,
@@ -93,6 +99,10 @@ def test_the_fit_learns_that_passing_examples_matters_and_refuses_empty_data() -
     )
     with pytest.raises(ValueError, match="both a passing and a failing"):
         fit_execution_calibrator([[0.0]], [[1.0]], [[1.0]], [uniform], fitted_on="x")
+    with pytest.raises(ValueError, match="both a passing and a failing"):  # nothing passed
+        fit_execution_calibrator(
+            [static[0]], [[0.0, 0.0, 0.0]], [clusters[0]], [pools[0]], fitted_on="x"
+        )
 
 
 def test_an_execution_calibrator_round_trips_and_unknown_features_are_refused() -> None:

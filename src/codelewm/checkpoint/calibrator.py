@@ -23,10 +23,10 @@ LEGACY_FEATURES = ("energy_z", "action_gain", "consensus", "parses")
 #: within the pool where they are continuous
 FUSED_MODEL_FEATURES = ("energy_z", "action_gain_z", "latent_consensus_z")
 FUSED_STATIC_FEATURES = ("valid", "parses", "token_consensus_z", "log_count_z")
-#: the execution-aware score's features (`eval/execution_fusion.py`, opt-in execution only): the
-#: static final score z-scored among the candidates that ran, the fraction of examples passed, whether
-#: all passed, and the share of samples that behaved alike on the example inputs (MBR-exec)
-EXECUTION_FEATURES = ("static_z", "examples_passed", "all_examples_passed", "cluster_share")
+#: the execution-aware score's within-tier features (`eval/execution_fusion.py`, opt-in execution
+#: only; the examples passed are its hard first key): the static final score z-scored among the
+#: candidates that ran, and the share of samples that behaved alike on the example inputs (MBR-exec)
+EXECUTION_FEATURES = ("static_z", "cluster_share")
 KNOWN_FEATURES = tuple(
     dict.fromkeys(
         LEGACY_FEATURES + FUSED_MODEL_FEATURES + FUSED_STATIC_FEATURES + EXECUTION_FEATURES

@@ -96,10 +96,11 @@ def run_pool_examples(
             skipped += 1
             continue
         tests = check_program(examples)
+        context = pool_context(pool)
         for c, candidate in enumerate(pool.candidates):
-            jobs.append(
-                SandboxJob(candidate.code, tests, TestKind.UNITTEST, None, f"{pool.pool_id}#{c}")
-            )
+            job_id = f"{pool.pool_id}#{c}"
+            code = context + candidate.code
+            jobs.append(SandboxJob(code, tests, TestKind.UNITTEST, None, job_id))
             where.append((p, c))
     fractions: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
     signatures: list[list[tuple[str, ...] | None]] = [[None] * len(p.candidates) for p in pools]
@@ -119,6 +120,13 @@ def run_pool_examples(
         skipped_uniform=skipped,
         wall_s=round(time.perf_counter() - started, 2),
     )
+
+
+def pool_context(pool: RerankPool) -> str:
+    """The source a labelled pool's candidates run after (`context`: the rest of a doctest task's
+    module, as at labelling time); empty for pool files without it."""
+    context = getattr(pool, "context", None)
+    return context if isinstance(context, str) else ""
 
 
 def lexicographic(keys: Sequence[Sequence[tuple[float, ...]]]) -> list[list[float]]:

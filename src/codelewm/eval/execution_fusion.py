@@ -1,25 +1,29 @@
 """The execution-aware final score (opt-in execution): the static final score beside what ran.
 
-Per candidate that ran the examples of its call (`--execute examples`), within that call:
+Two stages, per call (`--execute examples`), over the candidates that ran its examples:
 
-    static_z             the static final score (the model's fused score), z-scored among those that ran
-    examples_passed      the fraction of the examples it passed
-    all_examples_passed  1 when it passed every example
-    cluster_share        the share of the call's samples that returned the same as it on every example
-                         input (MBR-exec behaviour clusters, weighted by duplicate count); 0 when its
-                         run showed no behaviour
+1. **Examples passed**, a hard key: a candidate that passed more of the examples ranks above one that
+   passed fewer. An example the user gave is part of the specification, so failing it is proof of
+   a wrong program, not a soft signal: on the training-side labelled pools every candidate that
+   failed its visible example is labelled failing (`ExecutionCalibration.failed_yet_passing` counts
+   the exceptions: 0), which a logistic weight can only approach, never reach (a free fit of one
+   weight per signal, tried first, ranked below this order on held-out pools: its closing note).
+2. **Within a tier**, the calibrated score over
 
-A listwise calibrator over these (`scoring/fusion.fit_listwise`, the same conditional logit as the
-static fusion) is fitted on TRAINING-SIDE sandbox-labelled pools only (`fit_execution_calibrator`:
-the val split's held-out groups by default, never evaluation data) and stored in the checkpoint as
-`calibrator_execution.json`, beside the static calibrators. The fit shows each pool only its FIRST
-mined example (`FIT_VISIBLE_EXAMPLES`) while its labels come from all of the task's checks: the
-situation of a user whose instruction gives one example, where passing it is strong but not
-conclusive evidence and the static score and the behaviour clusters must break what it leaves open.
+       static_z        the static final score (the model's fused score), z-scored among those that ran
+       cluster_share   the share of the call's samples that returned the same as it on every example
+                       input (MBR-exec behaviour clusters, weighted by duplicate count); 0 when its run
+                       showed no behaviour
 
-Order (`execution_scores`): by the execution-aware score, ties by the static order. When no candidate
-that ran passed any example, the execution signals say nothing about which one is right, so the
-static order stands (`None`; the record says so).
+   a listwise calibrator (`scoring/fusion.fit_listwise`, the static fusion's conditional logit),
+   fitted on TRAINING-SIDE sandbox-labelled pools only (the val split's held-out groups by default,
+   never evaluation data), among the candidates of each pool's top tier, and stored in the checkpoint
+   as `calibrator_execution.json` beside the static calibrators. The fit shows each pool only its
+   FIRST mined example (`FIT_VISIBLE_EXAMPLES`) while its labels come from all of the task's checks:
+   a user whose instruction gives one example, where passing it leaves several candidates open.
+
+Ties keep the static order. When no candidate that ran passed any example, the execution signals
+cannot tell them apart and the static order stands (`None`; the record says so).
 """
 
 from __future__ import annotations
@@ -44,15 +48,12 @@ FIT_VISIBLE_EXAMPLES = 1
 
 
 def execution_features(
-    static: Sequence[float], fractions: Sequence[float], clusters: Sequence[float | None]
+    static: Sequence[float], clusters: Sequence[float | None]
 ) -> dict[str, Array]:
-    """The features of the candidates that ran (see the module docstring), in their order:
-    `static` final scores (higher = better), examples passed, behaviour-cluster shares."""
-    passed = np.asarray(fractions, dtype=np.float64)
+    """The within-tier features of the candidates that ran, in their order: `static` final scores
+    (higher = better) z-scored among them, and their behaviour-cluster shares."""
     return {
         "static_z": zscore(np.asarray(static, dtype=np.float64)),
-        "examples_passed": passed,
-        "all_examples_passed": (passed >= 1.0 - 1e-9).astype(np.float64),
         "cluster_share": np.asarray([c or 0.0 for c in clusters], dtype=np.float64),
     }
 
@@ -63,12 +64,19 @@ def execution_scores(
     fractions: Sequence[float],
     clusters: Sequence[float | None],
 ) -> Array | None:
-    """The execution-aware scores (higher = better) of the candidates that ran, or None when none of
-    them passed an example (the static order then stands)."""
+    """The execution-aware scores (higher = better) of the candidates that ran: the fraction of
+    examples passed as the integer part's key (a tier), the calibrated within-tier score squashed
+    into (0, 1) below it; None when none of them passed an example (the static order stands)."""
     if not fractions or max(fractions) <= 0.0:
         return None
-    features = execution_features(static, fractions, clusters)
-    return calibrator.score(feature_matrix(features, calibrator.feature_names))
+    features = execution_features(static, clusters)
+    within = calibrator.score(feature_matrix(features, calibrator.feature_names))
+    squashed = 1.0 / (1.0 + np.exp(-np.clip(within, -30.0, 30.0)))
+    return np.asarray(fractions, dtype=np.float64) * TIER + squashed
+
+
+#: the tier step of `execution_scores`: a fraction of examples passed outweighs any within-tier score
+TIER = 1_000.0
 
 
 def execution_energies(
@@ -79,7 +87,8 @@ def execution_energies(
 ) -> list[list[float]]:
     """Pool by pool, energies (lower = better) of the execution-aware order over a static ranker's
     `energies`: pools where nothing ran, or nothing passed, keep the static energies; elsewhere the
-    candidates rank by the calibrated score, then by the static energy (an equal pair stays a tie)."""
+    candidates rank by the execution-aware score, then by the static energy (an equal pair stays a
+    tie)."""
     out: list[list[float]] = []
     for row, ran, shares in zip(energies, fractions, clusters, strict=True):
         if any(f is None for f in ran):
@@ -101,17 +110,62 @@ def fit_execution_calibrator(
     *,
     fitted_on: str,
 ) -> Calibrator:
-    """The listwise execution-aware calibrator over labelled `pools` (training-side, never evaluation
-    data): `static` final scores per pool, the examples run's fractions and cluster shares. Pools
-    where nothing ran, or where every candidate shares one label, carry no information."""
+    """The listwise within-tier calibrator over labelled `pools` (training-side, never evaluation
+    data): `static` final scores per pool, the examples run's fractions and cluster shares. Each
+    pool contributes the candidates of its top tier (the most examples passed); pools where nothing
+    ran, nothing passed, or the top tier shares one label carry no information."""
     data = []
     for row, ran, shares, pool in zip(static, fractions, clusters, pools, strict=True):
         if any(f is None for f in ran):
             continue
-        labels = [bool(c.passed) for c in pool.candidates]
-        features = execution_features(row, [f or 0.0 for f in ran], shares)
-        data.append((feature_matrix(features, EXECUTION_FEATURES), labels))
+        passed = [f or 0.0 for f in ran]
+        if max(passed) <= 0.0:
+            continue
+        top = [i for i, f in enumerate(passed) if f >= max(passed) - 1e-9]
+        features = feature_matrix(execution_features(row, shares), EXECUTION_FEATURES)
+        labels = [bool(pool.candidates[i].passed) for i in top]
+        data.append((features[top], labels))
     return fit_listwise(data, EXECUTION_FEATURES, fitted_on=fitted_on)
+
+
+def reproducible_runs(
+    pools: Sequence[RerankPool],
+    fractions: Sequence[Sequence[float | None]],
+    clusters: Sequence[Sequence[float | None]],
+) -> tuple[list[list[float | None]], list[list[float | None]]]:
+    """The runs of the pools whose reference passed every visible example on its own; the other
+    pools' rows become not-run (None). A doctest task was labelled inside its module (`context`),
+    which the pool does not carry whole, so its reference can fail there for want of a module name:
+    such a pool's runs measure the missing context, not the candidates."""
+    out_f: list[list[float | None]] = []
+    out_c: list[list[float | None]] = []
+    for pool, ran, shares in zip(pools, fractions, clusters, strict=True):
+        reference = [
+            f
+            for f, c in zip(ran, pool.candidates, strict=True)
+            if getattr(c, "origin", "") == "reference"
+        ]
+        if reference and all(f is not None and f >= 1.0 - 1e-9 for f in reference):
+            out_f.append(list(ran))
+            out_c.append(list(shares))
+        else:
+            out_f.append([None] * len(ran))
+            out_c.append([None] * len(ran))
+    return out_f, out_c
+
+
+def failed_yet_passing(
+    fractions: Sequence[Sequence[float | None]], pools: Sequence[RerankPool]
+) -> tuple[int, int]:
+    """(candidates that failed a visible example yet are labelled passing, candidates that failed a
+    visible example): the evidence for the hard first key."""
+    exceptions = failed = 0
+    for ran, pool in zip(fractions, pools, strict=True):
+        for f, candidate in zip(ran, pool.candidates, strict=True):
+            if f is not None and f < 1.0 - 1e-9:
+                failed += 1
+                exceptions += bool(candidate.passed)
+    return exceptions, failed
 
 
 class ExecutionCalibration(BaseModel):
@@ -126,7 +180,13 @@ class ExecutionCalibration(BaseModel):
     pools: int
     pools_with_examples: int
     mixed_pools_run: int
+    #: mixed pools whose reference passes its visible examples when run on its own (a doctest task
+    #: labelled in its module's context may not): the fit's pools
+    pools_reproducible: int
     candidates_run: int
+    failed_a_visible_example: int
+    #: of those, how many the task's full checks label passing (the hard key's evidence: 0 expected)
+    failed_yet_passing: int
     wall_s: float
     #: in-sample expected pass@1 on the fit pools (not an evaluation: see the P4 report)
     in_sample: dict[str, float]
@@ -169,19 +229,20 @@ def calibrate_execution_checkpoint(
     scores = scorer.score_queries(pool_queries(pools))
     static = [list(s.components["final_score"]) for s in scores]
     run = run_pool_examples(pools, workers=workers, max_examples=visible)
+    fractions, clusters = reproducible_runs(pools, run.fractions, run.clusters)
+    kept = sum(all(f is not None for f in row) for row in fractions)
     fitted_on = (
-        f"{dataset.name}:{split}:{len(pools)} sandbox-labelled pools, first {visible} example(s) "
-        "shown, labels from all checks"
+        f"{dataset.name}:{split}: {kept} sandbox-labelled pools whose reference passes its first "
+        f"{visible} example(s) on its own; labels from all of the task's checks"
     )
-    calibrator = fit_execution_calibrator(
-        static, run.fractions, run.clusters, pools, fitted_on=fitted_on
-    )
+    calibrator = fit_execution_calibrator(static, fractions, clusters, pools, fitted_on=fitted_on)
+    exceptions, failed = failed_yet_passing(fractions, pools)
     labels = [[bool(c.passed) for c in p.candidates] for p in pools]
     energies = [[-v for v in row] for row in static]
     orders = {
         "static": energies,
-        "examples+static": examples_first(energies, run.fractions),
-        "examples+fused": execution_energies(calibrator, energies, run.fractions, run.clusters),
+        "examples+static": examples_first(energies, fractions),
+        "examples+fused": execution_energies(calibrator, energies, fractions, clusters),
     }
     in_sample = {
         name: float(sum(expected_pass_at_1(e, y) for e, y in zip(rows, labels, strict=True)))
@@ -207,7 +268,10 @@ def calibrate_execution_checkpoint(
         pools=len(pools),
         pools_with_examples=run.pools_with_examples,
         mixed_pools_run=sum(all(f is not None for f in row) for row in run.fractions),
+        pools_reproducible=kept,
         candidates_run=run.candidates_run,
+        failed_a_visible_example=failed,
+        failed_yet_passing=exceptions,
         wall_s=run.wall_s,
         in_sample=in_sample,
     )
@@ -220,5 +284,6 @@ __all__ = [
     "execution_energies",
     "execution_features",
     "execution_scores",
+    "failed_yet_passing",
     "fit_execution_calibrator",
 ]

@@ -183,7 +183,11 @@ def _cells(vm: ViewModel, row: CandidateView) -> list[RenderableType]:
         score,
     ]
     if vm.executed:
-        cells.append(Text(row.execution.status if row.execution else "-"))
+        run = row.execution
+        shown = run.status if run else "-"
+        if run is not None and run.execution_score is not None:
+            shown += f" (exec {run.execution_score:+.2f})"
+        cells.append(Text(shown))
     status = row.status if row.changed or not row.valid else "valid (no change)"
     cells.append(Text(status, style="green" if row.valid else "red"))
     return cells
