@@ -25,8 +25,9 @@ FUSED_MODEL_FEATURES = ("energy_z", "action_gain_z", "latent_consensus_z")
 FUSED_STATIC_FEATURES = ("valid", "parses", "token_consensus_z", "log_count_z")
 #: the execution-aware score's within-tier features (`eval/execution_fusion.py`, opt-in execution
 #: only; the examples passed are its hard first key): the static final score z-scored among the
-#: candidates that ran, and the share of samples that behaved alike on the example inputs (MBR-exec)
-EXECUTION_FEATURES = ("static_z", "cluster_share")
+#: candidates that ran, the share of samples that behaved alike on the example inputs (MBR-exec) and
+#: the share of the tier's samples that behaved alike on probe inputs near the examples'
+EXECUTION_FEATURES = ("static_z", "cluster_share", "probe_share")
 KNOWN_FEATURES = tuple(
     dict.fromkeys(
         LEGACY_FEATURES + FUSED_MODEL_FEATURES + FUSED_STATIC_FEATURES + EXECUTION_FEATURES

@@ -100,18 +100,30 @@ def calibrate_execution(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint copy.")],
-    split: Annotated[str, typer.Option("--split", help="train or val (never test).")] = "val",
+    split: Annotated[
+        list[str] | None,
+        typer.Option("--split", help="train and/or val (never test); default: both"),
+    ] = None,
     visible: Annotated[
         int, typer.Option("--visible", min=1, help="examples each fit pool shows its candidates")
     ] = 1,
     workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    exercism: Annotated[
+        Path | None,
+        typer.Option(
+            "--exercism",
+            help="exercism_python.jsonl: show each exercism pool the first assertEqual of its tests "
+            "as its one example (their instructions give none)",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Fit the execution-aware score of `--execute examples` (static final score, examples passed,
     behaviour clusters) on a split's sandbox-labelled pools and write a checkpoint copy with it.
     RUNS CODE in the sandbox: every candidate of the training-side pools runs its visible examples."""
-    if split not in ("train", "val"):
-        raise InputError(f"--split {split!r}: calibrate on train or val, never on test")
+    chosen = split or ["train", "val"]
+    if any(s not in ("train", "val") for s in chosen):
+        raise InputError(f"--split {chosen!r}: calibrate on train or val, never on test")
     from codelewm.eval.execution_fusion import calibrate_execution_checkpoint
 
     err_console.print(
@@ -123,9 +135,10 @@ def calibrate_execution(
         checkpoint,
         dataset,
         out,
-        split="val" if split == "val" else "train",
+        splits=["val" if s == "val" else "train" for s in dict.fromkeys(chosen)],
         visible=visible,
         workers=workers,
+        exercism=exercism,
     )
     if json_output:
         print_json(report)

@@ -26,7 +26,8 @@ from typing import Final, Literal
 
 from codelewm.code.functions import defined_functions, docstrings
 
-ExampleKind = Literal["doctest", "arrow", "assert"]
+#: `probe` (code/probes.py) is no check: it only shows what the candidate returns on an input
+ExampleKind = Literal["doctest", "arrow", "assert", "probe"]
 MAX_EXAMPLES: Final = 50
 MAX_EXAMPLE_CHARS: Final = 2_000
 
@@ -205,7 +206,7 @@ def _example_test(index, kind, source, want, probe):
             )
             runner.run(test, out=lambda text: None)
             self.assertEqual(runner.failures, 0, source)
-        else:
+        elif kind != "probe":
             exec(compile(source, "<example>", "exec"), dict(_NAMESPACE))
     return test
 

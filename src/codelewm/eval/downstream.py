@@ -196,6 +196,7 @@ def execution_results(
                         energies_of[base],
                         examples.fractions,
                         examples.clusters,
+                        examples.probe_shares,
                     )
                     results.append(ranker_result(name, "execution", ordered, labels))
         if "consensus" in energies_of:

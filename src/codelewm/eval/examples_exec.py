@@ -16,6 +16,7 @@ ranker: they only decide where running could change a number.
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from codelewm.code.examples import (
     passed_fraction,
 )
 from codelewm.code.functions import defined_functions
+from codelewm.code.probes import probe_calls, probe_examples
 from codelewm.errors import InputError
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
 from codelewm.eval.pools import sample_count
@@ -48,8 +50,13 @@ class ExamplesRun(BaseModel):
 
     fractions: list[list[float | None]]
     clusters: list[list[float | None]]
+    #: behaviour on probe inputs near the examples' (`code/probes.py`), for the candidates of a
+    #: pool's top tier (most examples passed) when it holds two or more different programs: each
+    #: one's share of that tier's samples that returned the same on every probe (None: not probed)
+    probe_shares: list[list[float | None]] = []
     pools_with_examples: int
     candidates_run: int
+    probes_run: int = 0
     skipped_uniform: int
     wall_s: float
 
@@ -112,14 +119,71 @@ def run_pool_examples(
         cluster_weights(signatures[p], [sample_count(c) for c in pool.candidates])
         for p, pool in enumerate(pools)
     ]
+    probe_shares, probes_run = probe_pools(
+        pools, examples_per_pool, fractions, workers=workers, limits=limits
+    )
     return ExamplesRun(
         fractions=fractions,
         clusters=clusters,
+        probe_shares=probe_shares,
+        probes_run=probes_run,
         pools_with_examples=sum(bool(e) for e in examples_per_pool),
         candidates_run=len(jobs),
         skipped_uniform=skipped,
         wall_s=round(time.perf_counter() - started, 2),
     )
+
+
+def top_tier(fractions: Sequence[float | None], codes: Sequence[str]) -> list[int]:
+    """The candidates that passed the most examples (more than none), when they are two or more
+    different programs (else nothing is left for probes to separate): their indices."""
+    ran = [f for f in fractions if f is not None]
+    if not ran or max(ran) <= 0.0:
+        return []
+    best = max(ran)
+    tier = [i for i, f in enumerate(fractions) if f is not None and f >= best - 1e-9]
+    return tier if len({codes[i] for i in tier}) >= 2 else []
+
+
+def probe_pools(
+    pools: Sequence[RerankPool],
+    examples_per_pool: Sequence[Sequence[Example]],
+    fractions: Sequence[Sequence[float | None]],
+    *,
+    workers: int,
+    limits: Limits,
+) -> tuple[list[list[float | None]], int]:
+    """Run the probe inputs (`code/probes.py`) for each pool's top tier (`top_tier`) in the sandbox,
+    one child process per candidate; each tier member's probe-behaviour share, and the runs."""
+    jobs: list[SandboxJob] = []
+    where: list[tuple[int, int]] = []
+    probes_of: dict[int, list[str]] = {}
+    for p, pool in enumerate(pools):
+        tier = top_tier(fractions[p], [c.code for c in pool.candidates])
+        probes = probe_calls(examples_per_pool[p]) if tier else []
+        if not probes:
+            continue
+        probes_of[p] = probes
+        program = check_program(probe_examples(probes))
+        context = pool_context(pool)
+        for c in tier:
+            code = context + pool.candidates[c].code
+            jobs.append(SandboxJob(code, program, TestKind.UNITTEST, None, f"{pool.pool_id}#p{c}"))
+            where.append((p, c))
+    signatures: dict[tuple[int, int], tuple[str, ...] | None] = {}
+    for key, result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
+        signatures[key] = outputs_of(result.stdout, len(probes_of[key[0]]))
+    shares: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
+    for p, pool in enumerate(pools):
+        tier = [c for (q, c) in where if q == p]
+        if not tier:
+            continue
+        values = cluster_weights(
+            [signatures[(p, c)] for c in tier], [sample_count(pool.candidates[c]) for c in tier]
+        )
+        for c, value in zip(tier, values, strict=True):
+            shares[p][c] = value
+    return shares, len(jobs)
 
 
 def pool_context(pool: RerankPool) -> str:
@@ -262,9 +326,63 @@ def append_mbpp_examples(pools: Sequence[RerankPool], mbpp: Path) -> tuple[list[
     return out, added
 
 
+def first_test_example(tests: str, entry_point: str) -> str | None:
+    """The first `self.assertEqual(<call of entry_point>, <expected>)` of a unittest module, as
+    `assert <call> == <expected>` (None when there is none): one visible example of the task."""
+    try:
+        tree = ast.parse(tests)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "assertEqual"
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+            and node.args[0].func.id == entry_point
+        ):
+            text = f"assert {ast.unparse(node.args[0])} == {ast.unparse(node.args[1])}"
+            return text if mine_examples(text, entry_point) else None
+    return None
+
+
+def append_exercism_examples(
+    pools: Sequence[RerankPool], exercism: Path
+) -> tuple[list[RerankPool], int]:
+    """Each exercism pool's instruction with one example appended: the first `assertEqual` of the
+    exercise's tests that calls the pool's function (`first_test_example`), as the MBPP pools get
+    their first `test_list` assert. Training-side data only (exercism: TRAINING_DATA.md). Returns
+    the pools and how many got an example."""
+    if not exercism.is_file():
+        raise InputError(
+            f"{str(exercism)!r} does not exist", remediation="Give exercism_python.jsonl."
+        )
+    tests: dict[str, str] = {}
+    with exercism.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                task = json.loads(line)
+                tests[f"exercism/{task['slug']}"] = str(task.get("tests") or "")
+    out, added = [], 0
+    for pool in pools:
+        symbol = getattr(pool, "symbol", None)
+        found = tests.get(str(getattr(pool, "path", "")))
+        example = first_test_example(found, symbol) if found and isinstance(symbol, str) else None
+        if example is None:
+            out.append(pool)
+            continue
+        instruction = f"{pool.instruction or ''}\n\nExample: {example}".strip()
+        out.append(pool.model_copy(update={"instruction": instruction}))
+        added += 1
+    return out, added
+
+
 __all__ = [
     "ExamplesRun",
     "ExecutionComparison",
+    "append_exercism_examples",
     "append_mbpp_examples",
     "cluster_weights",
     "clusters_first",

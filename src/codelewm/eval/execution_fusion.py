@@ -14,10 +14,14 @@ Two stages, per call (`--execute examples`), over the candidates that ran its ex
        cluster_share   the share of the call's samples that returned the same as it on every example
                        input (MBR-exec behaviour clusters, weighted by duplicate count); 0 when its run
                        showed no behaviour
+       probe_share     the share of the tier's samples that returned the same as it on every probe
+                       input (`code/probes.py`: the examples' calls with one literal argument nudged),
+                       where candidates that all pass the examples can still differ; 0 when the
+                       tier was not probed (one program, no literal argument) or its run showed none
 
    a listwise calibrator (`scoring/fusion.fit_listwise`, the static fusion's conditional logit),
-   fitted on TRAINING-SIDE sandbox-labelled pools only (the val split's held-out groups by default,
-   never evaluation data), among the candidates of each pool's top tier, and stored in the checkpoint
+   fitted on TRAINING-SIDE sandbox-labelled pools only (the train and val splits by default, never
+   test, never evaluation data), among the candidates of each pool's top tier, and stored in the checkpoint
    as `calibrator_execution.json` beside the static calibrators. The fit shows each pool only its
    FIRST mined example (`FIT_VISIBLE_EXAMPLES`) while its labels come from all of the task's checks:
    a user whose instruction gives one example, where passing it leaves several candidates open.
@@ -48,13 +52,18 @@ FIT_VISIBLE_EXAMPLES = 1
 
 
 def execution_features(
-    static: Sequence[float], clusters: Sequence[float | None]
+    static: Sequence[float],
+    clusters: Sequence[float | None],
+    probes: Sequence[float | None] | None = None,
 ) -> dict[str, Array]:
     """The within-tier features of the candidates that ran, in their order: `static` final scores
-    (higher = better) z-scored among them, and their behaviour-cluster shares."""
+    (higher = better) z-scored among them, their behaviour-cluster shares on the examples' inputs
+    and on the probe inputs."""
+    probed = probes if probes is not None else [None] * len(static)
     return {
         "static_z": zscore(np.asarray(static, dtype=np.float64)),
         "cluster_share": np.asarray([c or 0.0 for c in clusters], dtype=np.float64),
+        "probe_share": np.asarray([c or 0.0 for c in probed], dtype=np.float64),
     }
 
 
@@ -63,13 +72,14 @@ def execution_scores(
     static: Sequence[float],
     fractions: Sequence[float],
     clusters: Sequence[float | None],
+    probes: Sequence[float | None] | None = None,
 ) -> Array | None:
     """The execution-aware scores (higher = better) of the candidates that ran: the fraction of
     examples passed as the integer part's key (a tier), the calibrated within-tier score squashed
     into (0, 1) below it; None when none of them passed an example (the static order stands)."""
     if not fractions or max(fractions) <= 0.0:
         return None
-    features = execution_features(static, clusters)
+    features = execution_features(static, clusters, probes)
     within = calibrator.score(feature_matrix(features, calibrator.feature_names))
     squashed = 1.0 / (1.0 + np.exp(-np.clip(within, -30.0, 30.0)))
     return np.asarray(fractions, dtype=np.float64) * TIER + squashed
@@ -84,17 +94,20 @@ def execution_energies(
     energies: Sequence[Sequence[float]],
     fractions: Sequence[Sequence[float | None]],
     clusters: Sequence[Sequence[float | None]],
+    probes: Sequence[Sequence[float | None]] | None = None,
 ) -> list[list[float]]:
     """Pool by pool, energies (lower = better) of the execution-aware order over a static ranker's
     `energies`: pools where nothing ran, or nothing passed, keep the static energies; elsewhere the
     candidates rank by the execution-aware score, then by the static energy (an equal pair stays a
     tie)."""
     out: list[list[float]] = []
-    for row, ran, shares in zip(energies, fractions, clusters, strict=True):
+    probe_rows = probes if probes else [None] * len(energies)
+    for row, ran, shares, probed in zip(energies, fractions, clusters, probe_rows, strict=True):
         if any(f is None for f in ran):
             out.append(list(row))
             continue
-        scores = execution_scores(calibrator, [-e for e in row], [f or 0.0 for f in ran], shares)
+        passed = [f or 0.0 for f in ran]
+        scores = execution_scores(calibrator, [-e for e in row], passed, shares, probed)
         if scores is None:
             out.append(list(row))
             continue
@@ -109,20 +122,23 @@ def fit_execution_calibrator(
     pools: Sequence[RerankPool],
     *,
     fitted_on: str,
+    probes: Sequence[Sequence[float | None]] | None = None,
 ) -> Calibrator:
     """The listwise within-tier calibrator over labelled `pools` (training-side, never evaluation
     data): `static` final scores per pool, the examples run's fractions and cluster shares. Each
     pool contributes the candidates of its top tier (the most examples passed); pools where nothing
     ran, nothing passed, or the top tier shares one label carry no information."""
     data = []
-    for row, ran, shares, pool in zip(static, fractions, clusters, pools, strict=True):
+    probe_rows = probes if probes else [None] * len(pools)
+    rows = zip(static, fractions, clusters, probe_rows, pools, strict=True)
+    for row, ran, shares, probed, pool in rows:
         if any(f is None for f in ran):
             continue
         passed = [f or 0.0 for f in ran]
         if max(passed) <= 0.0:
             continue
         top = [i for i, f in enumerate(passed) if f >= max(passed) - 1e-9]
-        features = feature_matrix(execution_features(row, shares), EXECUTION_FEATURES)
+        features = feature_matrix(execution_features(row, shares, probed), EXECUTION_FEATURES)
         labels = [bool(pool.candidates[i].passed) for i in top]
         data.append((features[top], labels))
     return fit_listwise(data, EXECUTION_FEATURES, fitted_on=fitted_on)
@@ -178,6 +194,8 @@ class ExecutionCalibration(BaseModel):
     features: list[str]
     weights: list[float]
     pools: int
+    #: exercism pools shown the first assertEqual of their tests as their one example
+    exercism_examples_appended: int = 0
     pools_with_examples: int
     mixed_pools_run: int
     #: mixed pools whose reference passes its visible examples when run on its own (a doctest task
@@ -197,32 +215,41 @@ def calibrate_execution_checkpoint(
     dataset: Path,
     out: Path,
     *,
-    split: Split = "val",
+    splits: Sequence[Split] = ("train", "val"),
     visible: int = FIT_VISIBLE_EXAMPLES,
     workers: int = 2,
+    exercism: Path | None = None,
 ) -> ExecutionCalibration:
-    """Fit the execution-aware calibrator on `split`'s sandbox-labelled pools of `dataset` (training
-    side: never test, never evaluation data), showing each pool its first `visible` mined examples,
+    """Fit the execution-aware calibrator on the sandbox-labelled pools of `splits` of `dataset`
+    (training side: never test, never evaluation data), showing each pool its first `visible` mined examples,
     and write `checkpoint` with it as `calibrator_execution.json` to `out` (everything else kept).
     RUNS CODE: every candidate of every mixed pool runs its visible examples in the sandbox."""
     from codelewm.checkpoint.read import load_checkpoint
     from codelewm.checkpoint.write import save_checkpoint
     from codelewm.data.labelled import read_labelled_pools
-    from codelewm.eval.examples_exec import examples_first, run_pool_examples
+    from codelewm.eval.examples_exec import (
+        append_exercism_examples,
+        examples_first,
+        run_pool_examples,
+    )
     from codelewm.eval.metrics import expected_pass_at_1
     from codelewm.eval.pools import pool_queries
     from codelewm.scoring.world_model import WorldModelScorer
 
-    if split == "test":
+    if "test" in splits or not splits:
         raise InputError("the execution-aware calibrator is fitted on train or val, never on test")
     ckpt = load_checkpoint(checkpoint)
-    pools = list(read_labelled_pools(dataset, split))
+    pools = [pool for split in splits for pool in read_labelled_pools(dataset, split)]
+    split = "+".join(splits)
     if not pools:
         raise SourceUnavailableError(
             f"{dataset}: the {split} split holds no sandbox-labelled pools",
             remediation="Build it with the exercism/quixbugs/doctests sources "
             "(configs/data/labelled.toml or configs/data/default.toml).",
         )
+    appended = 0
+    if exercism is not None:  # exercism instructions carry no example: show each its first test
+        pools, appended = append_exercism_examples(pools, exercism)
     scorer = WorldModelScorer(
         ckpt.model, ckpt.tokenizer, calibrator=ckpt.calibrator, checkpoint_id=ckpt.checkpoint_id
     )
@@ -235,14 +262,18 @@ def calibrate_execution_checkpoint(
         f"{dataset.name}:{split}: {kept} sandbox-labelled pools whose reference passes its first "
         f"{visible} example(s) on its own; labels from all of the task's checks"
     )
-    calibrator = fit_execution_calibrator(static, fractions, clusters, pools, fitted_on=fitted_on)
+    calibrator = fit_execution_calibrator(
+        static, fractions, clusters, pools, fitted_on=fitted_on, probes=run.probe_shares
+    )
     exceptions, failed = failed_yet_passing(fractions, pools)
     labels = [[bool(c.passed) for c in p.candidates] for p in pools]
     energies = [[-v for v in row] for row in static]
     orders = {
         "static": energies,
         "examples+static": examples_first(energies, fractions),
-        "examples+fused": execution_energies(calibrator, energies, fractions, clusters),
+        "examples+fused": execution_energies(
+            calibrator, energies, fractions, clusters, run.probe_shares
+        ),
     }
     in_sample = {
         name: float(sum(expected_pass_at_1(e, y) for e, y in zip(rows, labels, strict=True)))
@@ -266,6 +297,7 @@ def calibrate_execution_checkpoint(
         features=list(calibrator.feature_names),
         weights=list(calibrator.weights),
         pools=len(pools),
+        exercism_examples_appended=appended,
         pools_with_examples=run.pools_with_examples,
         mixed_pools_run=sum(all(f is not None for f in row) for row in run.fractions),
         pools_reproducible=kept,
