@@ -173,6 +173,11 @@ class ExecutionSummary(Record):
         description="examples: the share of the call's candidates that returned the same on every "
         "example input (MBR-exec behaviour cluster)",
     )
+    probe_share: float | None = Field(
+        default=None,
+        description="examples: the share of the top tier (most examples passed) that returned the "
+        "same on every probe input near the examples' (None: not probed)",
+    )
     execution_score: float | None = Field(
         default=None,
         description="examples: the execution-aware score (the checkpoint's calibrator over the static "

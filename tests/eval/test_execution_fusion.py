@@ -34,14 +34,15 @@ def _calibrator(weights: tuple[float, ...]) -> Calibrator:
     return Calibrator(EXECUTION_FEATURES, weights, 0.0, (0.0,) * n, (1.0,) * n, fitted_on="test")
 
 
-#: within a tier of examples passed: behaviour clusters first, then the static score
-TRUSTING = _calibrator((0.5, 2.0))
+#: within a tier of examples passed: behaviour on the probe inputs first, then the static score
+TRUSTING = _calibrator((0.5, 2.0, 10.0))
 
 
 def test_features_are_within_the_call() -> None:
-    f = execution_features([3.0, 1.0, 2.0], [0.5, None, 0.25])
+    f = execution_features([3.0, 1.0, 2.0], [0.5, None, 0.25], [None, 0.5, 0.5])
     assert f["static_z"].argmax() == 0 and abs(float(f["static_z"].mean())) < 1e-9
     assert f["cluster_share"].tolist() == [0.5, 0.0, 0.25]
+    assert f["probe_share"].tolist() == [0.0, 0.5, 0.5]
 
 
 def test_passing_more_examples_always_ranks_higher() -> None:
@@ -90,6 +91,7 @@ def test_the_fit_uses_the_top_tier_and_refuses_empty_data() -> None:
     fitted = fit_execution_calibrator(static, fractions, clusters, pools, fitted_on="synthetic")
     weights = dict(zip(fitted.feature_names, fitted.weights, strict=True))
     assert weights["cluster_share"] > 0 and abs(weights["static_z"]) < weights["cluster_share"]
+    assert weights["probe_share"] == 0.0  # never probed: no information, no weight
     assert failed_yet_passing(fractions, pools) == (0, 45)
     uniform = RerankPool(
         pool_id="u",
@@ -136,24 +138,31 @@ def _rerank(results: list[ScoreRecord]) -> RerankRecord:
     )
 
 
-def test_execute_examples_ranks_the_runs_by_the_calibrated_score() -> None:
-    # static order: crash, square, plus_two, right; double(2) == 4 passes all but the crash;
-    # on that input square, plus_two and right all return 4: one cluster, so the static score decides
+SUM = "def double(x):\n    return x + x\n"  # the same behaviour as RIGHT, another program
+
+
+def test_execute_examples_ranks_the_runs_by_the_calibrated_score_with_probe_inputs() -> None:
+    # static order: crash, square, plus_two, right, sum; double(2) == 4 passes all but the crash, so
+    # on that input the four agree; on the probes (double(3), double(1), ...) right and sum agree
     rerank = _rerank(
         [
             _record("crash", 1, CRASH, 3.0),
             _record("square", 2, SQUARE, 2.0),
-            _record("right", 3, RIGHT, 1.5),
-            _record("plus_two", 4, PLUS_TWO, 1.0),
+            _record("plus_two", 3, PLUS_TWO, 1.5),
+            _record("right", 4, RIGHT, 1.0),
+            _record("sum", 5, SUM, 0.5),
         ]
     )
     out = execute_examples(rerank, before=BEFORE, instruction=None, calibrator=TRUSTING)
-    assert [r.candidate_id for r in out.results] == ["square", "right", "plus_two", "crash"]
+    assert [r.candidate_id for r in out.results] == ["right", "sum", "square", "plus_two", "crash"]
     assert out.executed is True
     top = out.results[0].execution
-    assert top is not None and top.execution_score is not None and top.cluster_share == 0.75
+    assert top is not None and top.execution_score is not None
+    assert top.cluster_share == 0.8 and top.probe_share == 0.5
+    assert out.results[-1].execution is not None and out.results[-1].execution.probe_share is None
     assert any("execution-aware score" in w and "fitted on test" in w for w in out.warnings)
-    assert out.recommendation.candidate_id == "square"
+    assert any("probe input(s)" in w and "double(3)" in w for w in out.warnings)
+    assert out.recommendation.candidate_id == "right"
 
 
 def test_execute_examples_falls_back_to_the_static_order_when_nothing_passes() -> None:

@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 from codelewm.checkpoint.calibrator import Calibrator
-from codelewm.code.examples import check_program, examples_for, outputs_of
+from codelewm.code.examples import Example, check_program, examples_for, outputs_of
+from codelewm.code.probes import probe_calls, probe_examples
 from codelewm.errors import InputError
-from codelewm.eval.examples_exec import cluster_weights
+from codelewm.eval.examples_exec import cluster_weights, top_tier
 from codelewm.eval.execution_fusion import execution_scores
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
@@ -202,16 +203,18 @@ def execute_examples(
     counts = Counter(r.after_code for r in ran)
     shares = cluster_weights(signatures, [counts[r.after_code] for r in ran])
     static = [r.final_score if r.final_score is not None else 0.0 for r in ran]
-    scores = execution_scores(calibrator, static, fractions, shares)
+    probe_shares, probe_note = _probe_tier(ran, fractions, examples, limits, workers)
+    scores = execution_scores(calibrator, static, fractions, shares, probe_shares)
     if scores is None:
         order = (
             "no candidate passed an example, so the execution signals cannot tell them apart: the "
             "static order stands"
         )
         return _finish(rerank, updated, runs, EXAMPLES_NAME, kind, order, notes=[mined])
+    probe_of = {r.candidate_id: s for r, s in zip(ran, probe_shares, strict=True)}
     score_of = {r.candidate_id: float(s) for r, s in zip(ran, scores, strict=True)}
     share_of = {r.candidate_id: s for r, s in zip(ran, shares, strict=True)}
-    scored = [_with_execution_score(r, score_of, share_of) for r in updated]
+    scored = [_with_execution_score(r, score_of, share_of, probe_of) for r in updated]
     ranked = sorted(
         enumerate(scored),
         key=lambda item: (
@@ -221,14 +224,61 @@ def execute_examples(
         ),
     )
     order = (
-        "by the execution-aware score (the static final score, the examples passed and the "
-        f"behaviour clusters; calibrator fitted on {calibrator.fitted_on}), ties in the static order"
+        "by the execution-aware score (examples passed first; then the calibrator over the static "
+        "final score and the behaviour clusters on the example and probe inputs, fitted on "
+        f"{calibrator.fitted_on}), ties in the static order"
     )
-    return _finish(rerank, [r for _, r in ranked], runs, EXAMPLES_NAME, kind, order, notes=[mined])
+    notes = [mined, *probe_note]
+    return _finish(rerank, [r for _, r in ranked], runs, EXAMPLES_NAME, kind, order, notes=notes)
+
+
+def _probe_tier(
+    ran: Sequence[ScoreRecord],
+    fractions: Sequence[float],
+    examples: list[Example],
+    limits: Limits | None,
+    workers: int,
+) -> tuple[list[float | None], list[str]]:
+    """Run the probe inputs (`code/probes.py`) for the candidates that passed the most examples
+    when they are two or more different programs: their probe-behaviour shares (None for the
+    others) and a note naming what ran."""
+    tier = top_tier(list(fractions), [r.after_code or "" for r in ran])
+    probes = probe_calls(examples) if tier else []
+    if not probes:
+        return [None] * len(ran), []
+    program = check_program(probe_examples(probes))
+    jobs = [
+        SandboxJob(
+            ran[i].after_code or "",
+            program,
+            TestKind.UNITTEST,
+            None,
+            f"probe:{ran[i].candidate_id}",
+        )
+        for i in tier
+    ]
+    results = list(run_many(jobs, limits=limits, workers=workers))
+    counts = Counter(ran[i].after_code for i in tier)
+    values = cluster_weights(
+        [outputs_of(r.stdout, len(probes)) for r in results],
+        [counts[ran[i].after_code] for i in tier],
+    )
+    shares: list[float | None] = [None] * len(ran)
+    for i, value in zip(tier, values, strict=True):
+        shares[i] = value
+    shown = "; ".join(probes[:4])
+    note = (
+        f"{len(probes)} probe input(s) near the examples' (no expected output; behaviour clusters "
+        f"only) ran for the {len(tier)} candidates that passed the most examples: {shown}"
+    )
+    return shares, [note]
 
 
 def _with_execution_score(
-    result: ScoreRecord, score_of: dict[str, float], share_of: dict[str, float | None]
+    result: ScoreRecord,
+    score_of: dict[str, float],
+    share_of: dict[str, float | None],
+    probe_of: dict[str, float | None],
 ) -> ScoreRecord:
     if result.execution is None or result.candidate_id not in score_of:
         return result
@@ -236,6 +286,7 @@ def _with_execution_score(
         update={
             "execution_score": score_of[result.candidate_id],
             "cluster_share": share_of[result.candidate_id],
+            "probe_share": probe_of[result.candidate_id],
         }
     )
     return result.model_copy(update={"execution": summary})
