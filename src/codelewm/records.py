@@ -180,9 +180,9 @@ class ExecutionSummary(Record):
     )
     execution_score: float | None = Field(
         default=None,
-        description="examples: the execution-aware score (the checkpoint's calibrator over the static "
-        "final score, the examples passed and the behaviour cluster; higher is better), which "
-        "ordered the candidates that ran",
+        description="examples: the execution-aware score within its tier of examples passed (the "
+        "checkpoint's calibrator over the static final score and the behaviour clusters; a logit, "
+        "higher is better): the candidates that ran rank by passed_fraction, then by this",
     )
 
 

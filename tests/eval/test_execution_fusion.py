@@ -47,9 +47,10 @@ def test_features_are_within_the_call() -> None:
 
 def test_passing_more_examples_always_ranks_higher() -> None:
     # b passed fewer examples: no static score or cluster share lifts it above a or c
-    scores = execution_scores(TRUSTING, [-9.0, 9.0, 0.0], [1.0, 0.5, 1.0], [0.1, 0.9, 0.1])
-    assert scores is not None
-    assert scores[1] < min(scores[0], scores[2]) and scores[2] > scores[0]
+    energies = execution_energies(
+        TRUSTING, [[9.0, -9.0, 0.0]], [[1.0, 0.5, 1.0]], [[0.1, 0.9, 0.1]]
+    )[0]
+    assert energies[1] > max(energies[0], energies[2]) and energies[2] < energies[0]
 
 
 def test_nothing_passed_means_no_execution_order() -> None:

@@ -215,10 +215,12 @@ def execute_examples(
     score_of = {r.candidate_id: float(s) for r, s in zip(ran, scores, strict=True)}
     share_of = {r.candidate_id: s for r, s in zip(ran, shares, strict=True)}
     scored = [_with_execution_score(r, score_of, share_of, probe_of) for r in updated]
+    tier_of = {r.candidate_id: f for r, f in zip(ran, fractions, strict=True)}
     ranked = sorted(
         enumerate(scored),
         key=lambda item: (
             item[1].candidate_id not in score_of,
+            -tier_of.get(item[1].candidate_id, 0.0),
             -score_of.get(item[1].candidate_id, 0.0),
             item[0],
         ),

@@ -74,19 +74,18 @@ def execution_scores(
     clusters: Sequence[float | None],
     probes: Sequence[float | None] | None = None,
 ) -> Array | None:
-    """The execution-aware scores (higher = better) of the candidates that ran: the fraction of
-    examples passed as the integer part's key (a tier), the calibrated within-tier score squashed
-    into (0, 1) below it; None when none of them passed an example (the static order stands)."""
+    """The calibrated within-tier scores (a logit, higher = better) of the candidates that ran; the
+    order is by examples passed first, then this (`execution_order`). None when none of them passed
+    an example (the static order stands)."""
     if not fractions or max(fractions) <= 0.0:
         return None
     features = execution_features(static, clusters, probes)
-    within = calibrator.score(feature_matrix(features, calibrator.feature_names))
-    squashed = 1.0 / (1.0 + np.exp(-np.clip(within, -30.0, 30.0)))
-    return np.asarray(fractions, dtype=np.float64) * TIER + squashed
+    return calibrator.score(feature_matrix(features, calibrator.feature_names))
 
 
-#: the tier step of `execution_scores`: a fraction of examples passed outweighs any within-tier score
-TIER = 1_000.0
+def execution_order(fractions: Sequence[float], scores: Array) -> list[tuple[float, float]]:
+    """Per candidate, its sort key (lower = better): examples passed first, then the score."""
+    return [(-f, -float(s)) for f, s in zip(fractions, scores, strict=True)]
 
 
 def execution_energies(
@@ -111,7 +110,8 @@ def execution_energies(
         if scores is None:
             out.append(list(row))
             continue
-        out.append(lexicographic([list(zip((-scores).tolist(), row, strict=True))])[0])
+        keys = execution_order(passed, scores)
+        out.append(lexicographic([[(*k, e) for k, e in zip(keys, row, strict=True)]])[0])
     return out
 
 
@@ -315,6 +315,7 @@ __all__ = [
     "calibrate_execution_checkpoint",
     "execution_energies",
     "execution_features",
+    "execution_order",
     "execution_scores",
     "failed_yet_passing",
     "fit_execution_calibrator",
