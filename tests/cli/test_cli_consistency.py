@@ -282,3 +282,28 @@ def test_quiet_never_hides_an_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 5
     assert done.stdout == "" and "CheckpointError" in done.stderr
+
+
+def test_execute_examples_with_the_shipped_model_uses_its_execution_aware_score(
+    tmp_path: Path,
+) -> None:
+    # the shipped default model carries calibrator_execution.json: the candidates that pass the
+    # example rank by examples passed, then by the execution-aware score (probe inputs included)
+    (tmp_path / "before.py").write_text(DOUBLE)
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    (cands / "right.py").write_text(DOUBLE.replace("return x", "return 2 * x"))
+    (cands / "also_right.py").write_text(DOUBLE.replace("return x", "return x + x"))
+    (cands / "wrong.py").write_text(DOUBLE.replace("return x", "return x + 2"))
+    args = ["rerank", "--before", str(tmp_path / "before.py"), "--instruction", "double it"]
+    args += ["--candidates", str(cands), "--execute", "examples", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["results"][-1]["candidate_id"] == "wrong"  # fails double(3) == 6: last
+    runs = [r["execution"] for r in record["results"]]
+    assert all(r["execution_score"] is not None for r in runs[:2])
+    assert runs[0]["probe_share"] == 1.0  # the two right ones behave alike on every probe
+    assert runs[-1]["probe_share"] is None  # not in the top tier: not probed
+    assert any("execution-aware score" in w for w in record["warnings"])
+    assert any("probe input(s)" in w for w in record["warnings"])
