@@ -17,7 +17,7 @@ from codelewm.eval.codet import (
     run_pool_generated,
 )
 from codelewm.eval.downstream import evaluate_downstream
-from codelewm.eval.leakage import LeakageCheck
+from codelewm.eval.leakage import check_leakage
 from codelewm.records import (
     ErrorRecord,
     GeneratedTest,
@@ -171,14 +171,7 @@ def test_duplicates_can_outvote_a_lone_correct_candidate_as_codet_says() -> None
     assert run.scores[1] == [None] and run.skipped_uniform == 1
     assert run.pools_with_tests == 2 and run.pools_without_tests == ["m"]
     assert run.candidates_run == 3 and run.tests == 16
-    leakage = LeakageCheck(
-        status="unknown",
-        training_datasets=[],
-        n_eval_items=0,
-        n_training_items=0,
-        overlap=None,
-        note="test",
-    )
+    leakage = check_leakage(None, set())  # a baseline: overlap 0 by construction
     report = evaluate_downstream(
         [pool, uniform, missing],
         get_scorer("lexical"),

@@ -18,7 +18,7 @@ from codelewm.eval.execution_fusion import (
     failed_yet_passing,
     fit_execution_calibrator,
 )
-from codelewm.eval.leakage import LeakageCheck
+from codelewm.eval.leakage import check_leakage
 from codelewm.records import PoolCandidate, RerankPool, RerankRecord, ScoreRecord, Validity
 from codelewm.scoring.registry import get_scorer
 
@@ -193,14 +193,7 @@ def test_the_downstream_report_adds_the_fused_rows_when_the_scorer_has_the_calib
     run = run_pool_examples(pools, workers=2)
     scorer = get_scorer("lexical")
     scorer.execution_calibrator = TRUSTING  # type: ignore[attr-defined]
-    leakage = LeakageCheck(
-        status="unknown",
-        training_datasets=[],
-        n_eval_items=0,
-        n_training_items=0,
-        overlap=None,
-        note="test",
-    )
+    leakage = check_leakage(None, set())  # a baseline: overlap 0 by construction
     report = evaluate_downstream(
         pools,
         scorer,

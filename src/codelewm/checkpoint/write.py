@@ -23,6 +23,7 @@ from codelewm.checkpoint.read import (
     STATIC_CALIBRATOR_NAME,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
+    LoadedCheckpoint,
 )
 from codelewm.checkpoint.tokenizer import CodeTokenizer
 from codelewm.errors import ArtifactError
@@ -69,6 +70,31 @@ def save_checkpoint(
             text = execution_calibrator.to_json()
             (art.path / EXECUTION_CALIBRATOR_NAME).write_text(text, encoding="utf-8")
     return art.manifest
+
+
+def save_calibrated_copy(
+    ckpt: LoadedCheckpoint,
+    out_dir: Path,
+    *,
+    parents: Sequence[Path],
+    metadata: Mapping[str, Any],
+    calibrator: Calibrator | None,
+    static_calibrator: Calibrator | None,
+    execution_calibrator: Calibrator | None = None,
+) -> ArtifactManifest:
+    """`ckpt`'s weights, tokenizer and training config with new calibrators, at `out_dir`;
+    `metadata` is added to the source checkpoint's."""
+    return save_checkpoint(
+        out_dir,
+        model=ckpt.model,
+        tokenizer=ckpt.tokenizer,
+        train_config=ckpt.config["train"],
+        parents=parents,
+        metadata={**ckpt.manifest.metadata, **metadata},
+        calibrator=calibrator,
+        static_calibrator=static_calibrator,
+        execution_calibrator=execution_calibrator,
+    )
 
 
 def _has_manifest(path: Path) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -300,30 +300,47 @@ def compare(
     )
 
 
+def _tasks(path: Path, what: str) -> list[dict[str, object]]:
+    """The JSON objects of a JSONL task file (InputError when it is missing)."""
+    if not path.is_file():
+        raise InputError(f"{str(path)!r} does not exist", remediation=f"Give {what}.")
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _with_example(
+    pools: Sequence[RerankPool], example_of: Callable[[RerankPool], str | None]
+) -> tuple[list[RerankPool], int]:
+    """Each pool whose `example_of` is not None with that example appended to its instruction;
+    the pools and how many got one."""
+    out, added = [], 0
+    for pool in pools:
+        example = example_of(pool)
+        if example is None:
+            out.append(pool)
+            continue
+        instruction = f"{pool.instruction or ''}\n\nExample: {example.strip()}".strip()
+        out.append(pool.model_copy(update={"instruction": instruction}))
+        added += 1
+    return out, added
+
+
 def append_mbpp_examples(pools: Sequence[RerankPool], mbpp: Path) -> tuple[list[RerankPool], int]:
     """Each MBPP pool's instruction with one example appended: the first `test_list` assert of
     `mbpp.jsonl` for its task, when that assert calls the pool's own function (MultiPL-E renamed
     some). Returns the pools and how many got an example."""
-    if not mbpp.is_file():
-        raise InputError(f"{str(mbpp)!r} does not exist", remediation="Give mbpp.jsonl.")
-    tests: dict[str, str] = {}
-    with mbpp.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                task = json.loads(line)
-                if task.get("test_list"):
-                    tests[f"mbpp/{task['task_id']}"] = str(task["test_list"][0])
-    out, added = [], 0
-    for pool in pools:
+    tests = {
+        f"mbpp/{task['task_id']}": str(task["test_list"][0])  # type: ignore[index]
+        for task in _tasks(mbpp, "mbpp.jsonl")
+        if task.get("test_list")
+    }
+
+    def example_of(pool: RerankPool) -> str | None:
         names = defined_functions(pool.before)
         test = tests.get(pool.pool_id)
-        if test is None or not names or not mine_examples(test, names[-1]):
-            out.append(pool)
-            continue
-        instruction = f"{pool.instruction or ''}\n\nExample: {test.strip()}".strip()
-        out.append(pool.model_copy(update={"instruction": instruction}))
-        added += 1
-    return out, added
+        return test if test is not None and names and mine_examples(test, names[-1]) else None
+
+    return _with_example(pools, example_of)
 
 
 def first_test_example(tests: str, entry_point: str) -> str | None:
@@ -355,28 +372,17 @@ def append_exercism_examples(
     exercise's tests that calls the pool's function (`first_test_example`), as the MBPP pools get
     their first `test_list` assert. Training-side data only (exercism: TRAINING_DATA.md). Returns
     the pools and how many got an example."""
-    if not exercism.is_file():
-        raise InputError(
-            f"{str(exercism)!r} does not exist", remediation="Give exercism_python.jsonl."
-        )
-    tests: dict[str, str] = {}
-    with exercism.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                task = json.loads(line)
-                tests[f"exercism/{task['slug']}"] = str(task.get("tests") or "")
-    out, added = [], 0
-    for pool in pools:
+    tests = {
+        f"exercism/{task['slug']}": str(task.get("tests") or "")
+        for task in _tasks(exercism, "exercism_python.jsonl")
+    }
+
+    def example_of(pool: RerankPool) -> str | None:
         symbol = getattr(pool, "symbol", None)
         found = tests.get(str(getattr(pool, "path", "")))
-        example = first_test_example(found, symbol) if found and isinstance(symbol, str) else None
-        if example is None:
-            out.append(pool)
-            continue
-        instruction = f"{pool.instruction or ''}\n\nExample: {example}".strip()
-        out.append(pool.model_copy(update={"instruction": instruction}))
-        added += 1
-    return out, added
+        return first_test_example(found, symbol) if found and isinstance(symbol, str) else None
+
+    return _with_example(pools, example_of)
 
 
 __all__ = [

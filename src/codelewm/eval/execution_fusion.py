@@ -225,7 +225,7 @@ def calibrate_execution_checkpoint(
     and write `checkpoint` with it as `calibrator_execution.json` to `out` (everything else kept).
     RUNS CODE: every candidate of every mixed pool runs its visible examples in the sandbox."""
     from codelewm.checkpoint.read import load_checkpoint
-    from codelewm.checkpoint.write import save_checkpoint
+    from codelewm.checkpoint.write import save_calibrated_copy
     from codelewm.data.labelled import read_labelled_pools
     from codelewm.eval.examples_exec import (
         append_exercism_examples,
@@ -280,13 +280,11 @@ def calibrate_execution_checkpoint(
         / len(pools)
         for name, rows in orders.items()
     }
-    save_checkpoint(
+    save_calibrated_copy(
+        ckpt,
         out,
-        model=ckpt.model,
-        tokenizer=ckpt.tokenizer,
-        train_config=ckpt.config["train"],
         parents=[checkpoint, dataset],
-        metadata={**ckpt.manifest.metadata, "execution_calibrated_on": fitted_on},
+        metadata={"execution_calibrated_on": fitted_on},
         calibrator=ckpt.calibrator,
         static_calibrator=ckpt.static_calibrator,
         execution_calibrator=calibrator,

@@ -27,7 +27,7 @@ import numpy as np
 
 from codelewm.checkpoint.calibrator import LEGACY_FEATURES, Calibrator, fit_calibrator
 from codelewm.checkpoint.read import load_checkpoint
-from codelewm.checkpoint.write import save_checkpoint
+from codelewm.checkpoint.write import save_calibrated_copy
 from codelewm.code.mutations import mutants_of
 from codelewm.data.labelled import read_labelled_pools
 from codelewm.data.layout import read_transitions
@@ -164,13 +164,11 @@ def calibrate_checkpoint(
             LEGACY_FEATURES,
             fitted_on=f"{dataset.name}:{split}:{len(pools)} pools (true after vs its mutants)",
         )
-    save_checkpoint(
+    save_calibrated_copy(
+        ckpt,
         out,
-        model=ckpt.model,
-        tokenizer=ckpt.tokenizer,
-        train_config=ckpt.config["train"],
         parents=[checkpoint, dataset],
-        metadata={**ckpt.manifest.metadata, "calibrated_on": calibrator.fitted_on},
+        metadata={"calibrated_on": calibrator.fitted_on},
         calibrator=calibrator,
         static_calibrator=static,
     )
