@@ -184,6 +184,12 @@ class ExecutionSummary(Record):
         "checkpoint's calibrator over the static final score and the behaviour clusters; a logit, "
         "higher is better): the candidates that ran rank by passed_fraction, then by this",
     )
+    execution_terms: dict[str, float] = Field(
+        default_factory=dict,
+        description="examples: each calibrator feature's term of execution_score (static_z, "
+        "cluster_share, probe_share; weight times standardised value): what decided the order "
+        "within a tier",
+    )
 
 
 class ScoreRecord(Record):
@@ -252,12 +258,16 @@ class Recommendation(Record):
     candidate_id: str | None = Field(description="rank 1 when it is usable, else None")
     runner_up: str | None = None
     margin: float | None = Field(
-        default=None, description="final_score(recommended) - final_score(runner-up), logit units"
+        default=None,
+        description="final_score(recommended) - final_score(runner-up), logit units; after "
+        "--execute examples with the execution-aware calibrator, the same in execution_score when "
+        "both passed as many examples",
     )
     share: float | None = Field(
         default=None,
-        description="softmax of the final scores of the ranked candidates: the model's relative "
-        "preference among THESE candidates, not a probability of being correct",
+        description="softmax of the final scores (or execution scores, as margin) of the ranked "
+        "candidates: the relative preference among THESE candidates, not a probability of being "
+        "correct",
     )
     deciding_signals: list[SignalDelta] = Field(default_factory=list)
     agreeing_baselines: list[str] = Field(

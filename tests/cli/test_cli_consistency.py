@@ -307,3 +307,19 @@ def test_execute_examples_with_the_shipped_model_uses_its_execution_aware_score(
     assert runs[-1]["probe_share"] is None  # not in the top tier: not probed
     assert any("execution-aware score" in w for w in record["warnings"])
     assert any("probe input(s)" in w for w in record["warnings"])
+
+
+def test_the_shipped_example_with_execute_examples_picks_a_correct_fix() -> None:
+    # every candidate passes the before's one doctest, so only the probe inputs can tell them
+    # apart: a zeroed end inside the list ((2, 0) after (1, 3)) is what the subtly wrong fix gets
+    # wrong (it drops max()); the good fix and the full rewrite agree on every probe
+    from shipped_example import example_rerank_args
+
+    result = runner.invoke(app, example_rerank_args("--execute", "examples", "--json"))
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    by_id = {r["candidate_id"]: r["execution"] for r in record["results"]}
+    assert by_id["02_subtly_wrong"]["probe_share"] < by_id["01_good_fix"]["probe_share"]
+    assert by_id["01_good_fix"]["probe_share"] == by_id["05_full_rewrite"]["probe_share"]
+    assert record["recommendation"]["candidate_id"] in {"01_good_fix", "05_full_rewrite"}
+    assert "execution-aware score" in record["recommendation"]["reason"]

@@ -36,3 +36,31 @@ def test_a_probe_program_passes_whatever_the_candidate_returns() -> None:
     exec(compile("def f(x):\n    return x\n" + program, "<t>", "exec"), namespace)
     case = namespace["CodelewmExamples"]("test_example_000")  # type: ignore[operator]
     case.test_example_000()  # no assertion: a probe only prints its output
+
+
+def test_items_inside_a_container_argument_are_nudged_one_at_a_time() -> None:
+    # an interval inside another, e.g. (2, 0) after (1, 3), is what a merge that drops max() gets
+    # wrong; reordering the list never shows it, a zeroed element does
+    text = ">>> merge_intervals([(1, 3), (2, 6), (8, 10)])\n[(1, 6), (8, 10)]\n"
+    probes = probe_calls(mine_examples(text))
+    assert "merge_intervals([(8, 10), (2, 6), (1, 3)])" in probes  # the whole list first
+    assert "merge_intervals([(1, 3), (2, 0), (8, 10)])" in probes  # then one item: zero first
+    assert "merge_intervals([(1, 3), (2, 7), (8, 10)])" in probes  # then n + 1
+    dict_probes = probe_calls(mine_examples(">>> f({'a': 1}, n=3)\n1\n", "f"))
+    assert "f({'a': 0}, n=3)" in dict_probes  # a dict's value, never its key
+    assert not any("'b'" in p for p in dict_probes)
+
+
+def test_items_beyond_the_leaf_limit_are_left_alone() -> None:
+    from codelewm.code.probes import MAX_LEAVES
+
+    values = list(range(1, 40))
+    probes = probe_calls(mine_examples(f"assert total({values}) == 780", "total"), limit=200)
+    args = [ast.literal_eval(p[len("total(") : -1]) for p in probes]
+    one_item = [
+        [i for i, (v, w) in enumerate(zip(a, values, strict=True)) if v != w]
+        for a in args
+        if len(a) == len(values)
+    ]
+    changed = {d[0] for d in one_item if len(d) == 1}  # the item probes (not the whole list's)
+    assert changed == set(range(MAX_LEAVES))

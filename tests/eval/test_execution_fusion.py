@@ -164,6 +164,20 @@ def test_execute_examples_ranks_the_runs_by_the_calibrated_score_with_probe_inpu
     assert any("execution-aware score" in w and "fitted on test" in w for w in out.warnings)
     assert any("probe input(s)" in w and "double(3)" in w for w in out.warnings)
     assert out.recommendation.candidate_id == "right"
+    # the reason is said in the execution-aware score's terms, not the static final score's
+    rec = out.recommendation
+    assert rec.runner_up == "sum" and rec.margin is not None and rec.margin >= 0
+    assert "highest execution-aware score" in rec.reason and "leads sum" in rec.reason
+    assert set(top.execution_terms) == set(EXECUTION_FEATURES)
+    assert np.isclose(sum(top.execution_terms.values()) + TRUSTING.bias, top.execution_score)
+
+
+def test_a_pick_that_passed_more_examples_says_so() -> None:
+    rerank = _rerank([_record("crash", 1, CRASH, 3.0), _record("right", 2, RIGHT, 1.0)])
+    out = execute_examples(rerank, before=BEFORE, instruction=None, calibrator=TRUSTING)
+    rec = out.recommendation
+    assert rec.candidate_id == "right" and rec.runner_up == "crash" and rec.margin is None
+    assert "passed more of the examples than crash (100% vs 0%)" in rec.reason
 
 
 def test_execute_examples_falls_back_to_the_static_order_when_nothing_passes() -> None:

@@ -22,10 +22,11 @@ from codelewm.code.examples import Example, check_program, examples_for, outputs
 from codelewm.code.probes import probe_calls, probe_examples
 from codelewm.errors import InputError
 from codelewm.eval.examples_exec import cluster_weights, top_tier
-from codelewm.eval.execution_fusion import execution_scores
+from codelewm.eval.execution_fusion import execution_features, execution_scores
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
-from codelewm.scoring.recommend import recommend
+from codelewm.scoring.fusion import feature_matrix
+from codelewm.scoring.recommend import STATIC, Basis, recommend
 
 _UNITTEST = re.compile(r"\bunittest\b|\(\s*TestCase\s*\)")
 MAX_TESTS_CHARS = 1_000_000
@@ -95,12 +96,13 @@ def _finish(
     order: str,
     *,
     notes: Sequence[str] = (),
+    basis: Basis = STATIC,
 ) -> RerankRecord:
-    """The executed record: ranks renumbered, the recommendation among passing candidates, the
-    loud note that code ran (and how the order was made)."""
+    """The executed record: ranks renumbered, the recommendation among passing candidates (its
+    reason in `basis`'s terms), the loud note that code ran (and how the order was made)."""
     ranked = [r.model_copy(update={"rank": n}) for n, r in enumerate(ranked_results, start=1)]
     note = _execution_note(tests_name, kind, runs, len(ranked), order)
-    recommendation = recommend(ranked, usable=_passed)
+    recommendation = recommend(ranked, usable=_passed, basis=basis, lead=_tier_lead(ranked, basis))
     if recommendation.candidate_id is not None:
         recommendation = recommendation.model_copy(
             update={"reason": f"passed {tests_name} (code was executed); {recommendation.reason}"}
@@ -117,6 +119,28 @@ def _finish(
             "warnings": [*rerank.warnings, *note, *notes],
         }
     )
+
+
+#: the execution-aware order's basis: its score and calibrator terms (`--execute examples`)
+EXECUTION = Basis(
+    score=lambda r: r.execution.execution_score if r.execution is not None else None,
+    terms=lambda r: dict(r.execution.execution_terms) if r.execution is not None else {},
+    name="execution-aware score among those that passed the most examples",
+)
+
+
+def _tier_lead(ranked: Sequence[ScoreRecord], basis: Basis) -> str | None:
+    """On the execution basis, when the pick passed more examples than the runner-up, that is why
+    it leads (the calibrated score only orders candidates within a tier)."""
+    if basis is not EXECUTION:
+        return None
+    scored = [r for r in ranked if basis.score(r) is not None]
+    if len(scored) < 2 or scored[0] is not ranked[0]:
+        return None
+    best, runner = _fraction(scored[0]), _fraction(scored[1])
+    if best <= runner + 1e-9:
+        return None
+    return f"passed more of the examples than {scored[1].candidate_id} ({best:.0%} vs {runner:.0%})"
 
 
 def _passed(result: ScoreRecord) -> bool:
@@ -214,7 +238,13 @@ def execute_examples(
     probe_of = {r.candidate_id: s for r, s in zip(ran, probe_shares, strict=True)}
     score_of = {r.candidate_id: float(s) for r, s in zip(ran, scores, strict=True)}
     share_of = {r.candidate_id: s for r, s in zip(ran, shares, strict=True)}
-    scored = [_with_execution_score(r, score_of, share_of, probe_of) for r in updated]
+    features = execution_features(static, shares, probe_shares)
+    terms = calibrator.terms(feature_matrix(features, calibrator.feature_names))
+    terms_of = {
+        r.candidate_id: dict(zip(calibrator.feature_names, map(float, row), strict=True))
+        for r, row in zip(ran, terms, strict=True)
+    }
+    scored = [_with_execution_score(r, score_of, share_of, probe_of, terms_of) for r in updated]
     tier_of = {r.candidate_id: f for r, f in zip(ran, fractions, strict=True)}
     ranked = sorted(
         enumerate(scored),
@@ -231,7 +261,16 @@ def execute_examples(
         f"{calibrator.fitted_on}), ties in the static order"
     )
     notes = [mined, *probe_note]
-    return _finish(rerank, [r for _, r in ranked], runs, EXAMPLES_NAME, kind, order, notes=notes)
+    return _finish(
+        rerank,
+        [r for _, r in ranked],
+        runs,
+        EXAMPLES_NAME,
+        kind,
+        order,
+        notes=notes,
+        basis=EXECUTION,
+    )
 
 
 def _probe_tier(
@@ -281,6 +320,7 @@ def _with_execution_score(
     score_of: dict[str, float],
     share_of: dict[str, float | None],
     probe_of: dict[str, float | None],
+    terms_of: dict[str, dict[str, float]],
 ) -> ScoreRecord:
     if result.execution is None or result.candidate_id not in score_of:
         return result
@@ -289,6 +329,7 @@ def _with_execution_score(
             "execution_score": score_of[result.candidate_id],
             "cluster_share": share_of[result.candidate_id],
             "probe_share": probe_of[result.candidate_id],
+            "execution_terms": terms_of[result.candidate_id],
         }
     )
     return result.model_copy(update={"execution": summary})

@@ -15,7 +15,7 @@ Two stages, per call (`--execute examples`), over the candidates that ran its ex
                        input (MBR-exec behaviour clusters, weighted by duplicate count); 0 when its run
                        showed no behaviour
        probe_share     the share of the tier's samples that returned the same as it on every probe
-                       input (`code/probes.py`: the examples' calls with one literal argument nudged),
+                       input (`code/probes.py`: the examples' calls with one literal argument, or one item inside one, nudged),
                        where candidates that all pass the examples can still differ; 0 when the
                        tier was not probed (one program, no literal argument) or its run showed none
 

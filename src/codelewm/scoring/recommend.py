@@ -4,13 +4,17 @@ The recommended candidate is rank 1 when it is usable (it was scored and adds no
 Its reason names the signals that separated it from the runner-up (the calibrator's terms of the
 final score, largest first), the margin in final-score units, its softmax share among the ranked
 candidates (a relative preference, not a probability of being correct) and the baselines that
-agree. Nothing here changes the ranking.
+agree. After `--execute examples` with the execution-aware calibrator the same is said in that
+score's terms (`Basis`: the execution score and its calibrator terms, within a tier of examples
+passed; a candidate that passed more examples than the runner-up is said to). Nothing here changes
+the ranking.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from codelewm.records import Recommendation, ScoreRecord, SignalDelta
 
@@ -21,7 +25,23 @@ SIGNAL_LABELS: dict[str, str] = {
     "action_gain": "instruction fit",
     "consensus": "latent consensus",
     "parses": "parses",
+    "static_z": "static score",
+    "cluster_share": "same outputs on the examples",
+    "probe_share": "same outputs on probe inputs",
 }
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a recommendation compares: a score per record (None: not ranked by it), the terms
+    that make it up, and what the score is called in the reason."""
+
+    score: Callable[[ScoreRecord], float | None]
+    terms: Callable[[ScoreRecord], dict[str, float]]
+    name: str = "final score"
+
+
+STATIC = Basis(score=lambda r: r.final_score, terms=lambda r: r.signal_terms)
 
 
 def _share(scores: Sequence[float]) -> float:
@@ -30,14 +50,14 @@ def _share(scores: Sequence[float]) -> float:
     return weights[0] / sum(weights)
 
 
-def _deltas(best: ScoreRecord, runner: ScoreRecord) -> list[SignalDelta]:
-    names = [n for n in best.signal_terms if n in runner.signal_terms]
+def _deltas(best: dict[str, float], runner: dict[str, float]) -> list[SignalDelta]:
+    names = [n for n in best if n in runner]
     deltas = [
         SignalDelta(
             signal=name,
-            recommended=best.signal_terms[name],
-            runner_up=runner.signal_terms[name],
-            delta=best.signal_terms[name] - runner.signal_terms[name],
+            recommended=best[name],
+            runner_up=runner[name],
+            delta=best[name] - runner[name],
         )
         for name in names
     ]
@@ -54,10 +74,17 @@ def _agreeing(best: ScoreRecord, scored: Sequence[ScoreRecord]) -> list[str]:
 
 
 def recommend(
-    ranked: Sequence[ScoreRecord], *, usable: Callable[[ScoreRecord], bool]
+    ranked: Sequence[ScoreRecord],
+    *,
+    usable: Callable[[ScoreRecord], bool],
+    basis: Basis = STATIC,
+    lead: str | None = None,
 ) -> Recommendation:
-    """The recommendation for records already in rank order; `usable` says who may be picked."""
-    scored = [r for r in ranked if r.final_score is not None]
+    """The recommendation for records already in rank order; `usable` says who may be picked;
+    `basis` what the margin, share and deciding signals are measured in; `lead`, when given, says
+    why the pick leads instead (it ranks above the runner-up for a reason the basis does not hold,
+    such as more examples passed)."""
+    scored = [r for r in ranked if basis.score(r) is not None]
     if not ranked or not usable(ranked[0]):
         reason = (
             "no candidate is usable: none could be scored"
@@ -68,24 +95,28 @@ def recommend(
     best = ranked[0]
     if len(scored) == 1:
         return Recommendation(candidate_id=best.candidate_id, reason=ALONE)
-    runner = scored[1]
-    assert best.final_score is not None and runner.final_score is not None
-    margin = best.final_score - runner.final_score
-    deltas = _deltas(best, runner)
+    runner = next((r for r in scored if r is not best), None)
+    if runner is None or basis.score(best) is None:  # nothing to compare it with on this basis
+        return Recommendation(candidate_id=best.candidate_id, reason=lead or ALONE)
+    best_score, runner_score = basis.score(best), basis.score(runner)
+    assert best_score is not None and runner_score is not None
+    margin = best_score - runner_score
+    deltas = _deltas(basis.terms(best), basis.terms(runner))
     agree = _agreeing(best, scored)
-    share = _share([r.final_score for r in scored if r.final_score is not None])
+    share = _share([s for s in (basis.score(r) for r in scored) if s is not None])
     decided = ", ".join(
         f"{SIGNAL_LABELS.get(d.signal, d.signal)} {d.delta:+.2f}" for d in deltas if d.delta > 0
-    ) or ("final score")
-    reason = (
-        f"highest final score; leads {runner.candidate_id} by {margin:.2f} "
-        f"(decided by {decided}); share {share:.1%} among {len(scored)} scored; "
-        + (f"agreeing baselines: {', '.join(agree)}" if agree else "no baseline ranks it first")
+    ) or (basis.name)
+    why = lead or (
+        f"highest {basis.name}; leads {runner.candidate_id} by {margin:.2f} (decided by {decided})"
+    )
+    reason = f"{why}; share {share:.1%} among {len(scored)} scored; " + (
+        f"agreeing baselines: {', '.join(agree)}" if agree else "no baseline ranks it first"
     )
     return Recommendation(
         candidate_id=best.candidate_id,
         runner_up=runner.candidate_id,
-        margin=margin,
+        margin=None if lead else margin,
         share=share,
         deciding_signals=deltas,
         agreeing_baselines=agree,
