@@ -49,6 +49,28 @@ def test_calibrated_checkpoint_loads_and_ranks_by_final_score(
     )
     scores = scorer.score_queries([query])[0]
     assert scores.energies == tuple(-v for v in scores.components["final_score"])
+    # the weights are the source's, byte for byte (a re-save would reorder safetensors' metadata)
+    weights = "model.safetensors"
+    assert (out / weights).read_bytes() == (tiny_run.out_dir / "last" / weights).read_bytes()
+
+
+def test_a_calibrated_copy_refuses_weights_changed_since_they_were_loaded(
+    tiny_run: TrainResult, tmp_path: Path
+) -> None:
+    import shutil
+
+    from codelewm.checkpoint.write import save_calibrated_copy
+    from codelewm.errors import ArtifactError
+
+    source = tmp_path / "source"
+    shutil.copytree(tiny_run.out_dir / "last", source)
+    ckpt = load_checkpoint(source)
+    (source / "model.safetensors").write_bytes(b"swapped after loading")
+    with pytest.raises(ArtifactError, match="no longer matches"):
+        save_calibrated_copy(
+            ckpt, tmp_path / "out", parents=[], metadata={}, calibrator=None, static_calibrator=None
+        )
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_inspect_json(tiny_run: TrainResult) -> None:

@@ -6,6 +6,7 @@ OUT/best/, OUT/last/   model.safetensors, config.json (model + training config),
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,13 @@ def save_checkpoint(
     calibrator: Calibrator | None = None,
     static_calibrator: Calibrator | None = None,
     execution_calibrator: Calibrator | None = None,
+    weights_of: LoadedCheckpoint | None = None,
 ) -> ArtifactManifest:
     """Write a checkpoint artifact at `out_dir` (replacing an older one there). `train_config` is the
-    training config as JSON data (`TrainConfig.model_dump(mode="json")`), stored under "train"."""
+    training config as JSON data (`TrainConfig.model_dump(mode="json")`), stored under "train".
+    `weights_of`: copy that checkpoint's weights file byte for byte instead of saving `model` (its
+    weights): safetensors orders the shared-tensor metadata differently from one save to the next,
+    so a re-save of the same tensors is a different file."""
     config = {
         "schema_version": CHECKPOINT_SCHEMA,
         "model": model.cfg.to_dict(),
@@ -59,7 +64,10 @@ def save_checkpoint(
         parents=real_parents,
         metadata=metadata,
     ) as art:
-        save_model(unwrap_model(model), str(art.path / WEIGHTS_NAME))
+        if weights_of is None:
+            save_model(unwrap_model(model), str(art.path / WEIGHTS_NAME))
+        else:
+            _copy_weights(weights_of, art.path / WEIGHTS_NAME)
         tokenizer.save(art.path / TOKENIZER_NAME)
         if calibrator is not None:
             (art.path / CALIBRATOR_NAME).write_text(calibrator.to_json(), encoding="utf-8")
@@ -94,7 +102,21 @@ def save_calibrated_copy(
         calibrator=calibrator,
         static_calibrator=static_calibrator,
         execution_calibrator=execution_calibrator,
+        weights_of=ckpt,
     )
+
+
+def _copy_weights(ckpt: LoadedCheckpoint, dest: Path) -> None:
+    """`ckpt`'s weights file's bytes at `dest`, checked against its manifest's sha256 (the file may
+    have changed since it was loaded)."""
+    entry = next((f for f in ckpt.manifest.files if f.path == WEIGHTS_NAME), None)
+    data = (ckpt.path / WEIGHTS_NAME).read_bytes()
+    if entry is None or hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise ArtifactError(
+            f"{ckpt.path / WEIGHTS_NAME} no longer matches the manifest it was loaded with",
+            remediation="Reload the checkpoint and calibrate again.",
+        )
+    dest.write_bytes(data)
 
 
 def _has_manifest(path: Path) -> bool:
