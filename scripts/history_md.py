@@ -168,12 +168,13 @@ def render(reports: Path, data: str) -> str:
             targets += t
             body += lines
     scorer = (p1 or {}).get("scorer", "?")
+    held = (p1 or {}).get("data", "(no P1 report)")
     head = [
         "# Real commit histories (issue 15)",
         "",
         "Written by `scripts/eval-history` (`scripts/history_md.py`) from the reports it names; do not",
-        "edit by hand. Held-out repositories (`[split.groups]` of `configs/data/default.toml`): val",
-        "encode/httpx, tox-dev/filelock; test pypa/packaging, python-poetry/tomlkit. P2 reads the git",
+        "edit by hand. Held-out repositories (`[split.groups]` of `configs/data/default.toml`, as",
+        f"the P1 report names them): {held}. P2 reads the git",
         f"transitions of `{data}`. Scorer: `{scorer}`. 95% percentile bootstrap CIs (2,000",
         "resamples, seed 17); differences are paired over the same queries.",
         "",

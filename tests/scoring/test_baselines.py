@@ -145,3 +145,22 @@ def test_registry() -> None:
     assert get_scorer("shuffled-action").name == "shuffled-action(lexical)"
     with pytest.raises(InputError):
         get_scorer("no-such-scorer")
+
+
+def test_default_energy_is_the_shipped_weights_without_their_calibrators() -> None:
+    from codelewm.scoring.protocol import Query
+    from codelewm.scoring.world_model import WorldModelScorer
+
+    fused, energy = get_scorer("default"), get_scorer("default-energy")
+    assert isinstance(fused, WorldModelScorer) and isinstance(energy, WorldModelScorer)
+    assert fused.calibrator is not None and energy.calibrator is None
+    assert energy.execution_calibrator is None and energy.static_calibrator is None
+    query = Query(
+        "def f(x):\n    return x\n",
+        "Add one.",
+        ("def f(x):\n    return x + 1\n", "def f(x):\n    return x - 1\n"),
+    )
+    by_energy, by_fusion = energy.score_queries([query])[0], fused.score_queries([query])[0]
+    assert by_energy.components["energy"] == by_fusion.components["energy"]  # the same weights
+    assert by_energy.energies == by_energy.components["energy"]  # ranked by energy alone
+    assert by_fusion.energies != by_fusion.components["energy"]

@@ -1,8 +1,11 @@
 """`get_scorer(name_or_checkpoint)`: what every eval command's `--scorer` resolves through.
 
 A baseline name (`random`, `lexical`, ...), `shuffled-action:<inner>` (the control wrapped around any
-other scorer), `default` (the world model shipped in the package) or a path to a checkpoint
-directory (the world model). An unknown name or a missing
+other scorer), `default` (the world model shipped in the package), `default-energy` (the same
+weights ranked by their transition energy alone, without the calibrated fusion: what the world model
+learned, for protocols whose candidates are not one before's samples, e.g. P2 retrieval, where the
+fusion's consensus and duplicate terms favour the same central candidates for every query) or a path
+to a checkpoint directory (the world model). An unknown name or a missing
 checkpoint is an error: there is no silent fallback to a baseline.
 """
 
@@ -37,10 +40,11 @@ BASELINES: dict[str, Callable[[int], Scorer]] = {
     "consensus": lambda seed: ConsensusScorer(),
 }
 DEFAULT_MODEL = "default"  # the world model shipped inside the package
+DEFAULT_ENERGY = "default-energy"  # its weights ranked by energy alone (no calibrators)
 
 
 def baseline_names() -> list[str]:
-    return [*BASELINES, SHUFFLED_PREFIX, DEFAULT_MODEL]
+    return [*BASELINES, SHUFFLED_PREFIX, DEFAULT_MODEL, DEFAULT_ENERGY]
 
 
 def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> Scorer:
@@ -52,6 +56,8 @@ def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> S
         return ShuffledActionScorer(get_scorer(inner, seed=seed, device=device), seed=seed)
     if name_or_path == DEFAULT_MODEL:
         return load_checkpoint_scorer(None, device=device)
+    if name_or_path == DEFAULT_ENERGY:
+        return load_checkpoint_scorer(None, device=device, energy_only=True)
     path = Path(name_or_path)
     if path.is_dir():
         return load_checkpoint_scorer(path, device=device)
@@ -61,9 +67,12 @@ def get_scorer(name_or_path: str, *, seed: int = SEED, device: str = "cpu") -> S
     )
 
 
-def load_checkpoint_scorer(path: Path | None, *, device: str = "cpu") -> Scorer:
+def load_checkpoint_scorer(
+    path: Path | None, *, device: str = "cpu", energy_only: bool = False
+) -> Scorer:
     """The world-model scorer of checkpoint `path` (None: the default model shipped in the package),
-    loaded through the checkpoint trust gate; torch is imported only here."""
+    loaded through the checkpoint trust gate; torch is imported only here. `energy_only`: without
+    its calibrators (candidates rank by transition energy)."""
     from codelewm.scoring.load import check_device, resolve_checkpoint
     from codelewm.scoring.world_model import WorldModelScorer
 
@@ -71,12 +80,15 @@ def load_checkpoint_scorer(path: Path | None, *, device: str = "cpu") -> Scorer:
     check_device(device)
     if not directory.is_dir():
         raise CheckpointError(f"checkpoint directory {directory} does not exist")
-    return WorldModelScorer.from_checkpoint(directory, device=device)
+    scorer = WorldModelScorer.from_checkpoint(directory, device=device)
+    if energy_only:
+        scorer.calibrator = scorer.static_calibrator = scorer.execution_calibrator = None
+    return scorer
 
 
 def checkpoint_path(name_or_path: str) -> Path | None:
     """The checkpoint directory a `--scorer` value names (None for a baseline)."""
-    if name_or_path == DEFAULT_MODEL:
+    if name_or_path in (DEFAULT_MODEL, DEFAULT_ENERGY):
         from codelewm.scoring.load import resolve_checkpoint
 
         return resolve_checkpoint(None)
