@@ -22,10 +22,9 @@ from codelewm.code.examples import Example, check_program, examples_for, outputs
 from codelewm.code.probes import probe_calls, probe_examples
 from codelewm.errors import InputError
 from codelewm.eval.examples_exec import cluster_weights, top_tier
-from codelewm.eval.execution_fusion import execution_features, execution_scores
+from codelewm.eval.execution_fusion import execution_terms
 from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
 from codelewm.records import RerankRecord, ScoreRecord
-from codelewm.scoring.fusion import feature_matrix
 from codelewm.scoring.recommend import STATIC, Basis, recommend
 
 _UNITTEST = re.compile(r"\bunittest\b|\(\s*TestCase\s*\)")
@@ -102,7 +101,7 @@ def _finish(
     reason in `basis`'s terms), the loud note that code ran (and how the order was made)."""
     ranked = [r.model_copy(update={"rank": n}) for n, r in enumerate(ranked_results, start=1)]
     note = _execution_note(tests_name, kind, runs, len(ranked), order)
-    recommendation = recommend(ranked, usable=_passed, basis=basis, lead=_tier_lead(ranked, basis))
+    recommendation = recommend(ranked, usable=_passed, basis=basis)
     if recommendation.candidate_id is not None:
         recommendation = recommendation.model_copy(
             update={"reason": f"passed {tests_name} (code was executed); {recommendation.reason}"}
@@ -121,26 +120,14 @@ def _finish(
     )
 
 
-#: the execution-aware order's basis: its score and calibrator terms (`--execute examples`)
+#: the execution-aware order's basis: examples passed first, then its score and calibrator terms
 EXECUTION = Basis(
     score=lambda r: r.execution.execution_score if r.execution is not None else None,
     terms=lambda r: dict(r.execution.execution_terms) if r.execution is not None else {},
     name="execution-aware score among those that passed the most examples",
+    tier=lambda r: _fraction(r),
+    tier_name="of the examples",
 )
-
-
-def _tier_lead(ranked: Sequence[ScoreRecord], basis: Basis) -> str | None:
-    """On the execution basis, when the pick passed more examples than the runner-up, that is why
-    it leads (the calibrated score only orders candidates within a tier)."""
-    if basis is not EXECUTION:
-        return None
-    scored = [r for r in ranked if basis.score(r) is not None]
-    if len(scored) < 2 or scored[0] is not ranked[0]:
-        return None
-    best, runner = _fraction(scored[0]), _fraction(scored[1])
-    if best <= runner + 1e-9:
-        return None
-    return f"passed more of the examples than {scored[1].candidate_id} ({best:.0%} vs {runner:.0%})"
 
 
 def _passed(result: ScoreRecord) -> bool:
@@ -228,18 +215,17 @@ def execute_examples(
     shares = cluster_weights(signatures, [counts[r.after_code] for r in ran])
     static = [r.final_score if r.final_score is not None else 0.0 for r in ran]
     probe_shares, probe_note = _probe_tier(ran, fractions, examples, limits, workers)
-    scores = execution_scores(calibrator, static, fractions, shares, probe_shares)
-    if scores is None:
+    terms = execution_terms(calibrator, static, fractions, shares, probe_shares)
+    if terms is None:
         order = (
             "no candidate passed an example, so the execution signals cannot tell them apart: the "
             "static order stands"
         )
         return _finish(rerank, updated, runs, EXAMPLES_NAME, kind, order, notes=[mined])
+    scores = terms.sum(axis=1) + calibrator.bias  # = execution_scores(...)
     probe_of = {r.candidate_id: s for r, s in zip(ran, probe_shares, strict=True)}
     score_of = {r.candidate_id: float(s) for r, s in zip(ran, scores, strict=True)}
     share_of = {r.candidate_id: s for r, s in zip(ran, shares, strict=True)}
-    features = execution_features(static, shares, probe_shares)
-    terms = calibrator.terms(feature_matrix(features, calibrator.feature_names))
     terms_of = {
         r.candidate_id: dict(zip(calibrator.feature_names, map(float, row), strict=True))
         for r, row in zip(ran, terms, strict=True)

@@ -77,10 +77,23 @@ def execution_scores(
     """The calibrated within-tier scores (a logit, higher = better) of the candidates that ran; the
     order is by examples passed first, then this (`execution_order`). None when none of them passed
     an example (the static order stands)."""
+    terms = execution_terms(calibrator, static, fractions, clusters, probes)
+    return None if terms is None else terms.sum(axis=1) + calibrator.bias
+
+
+def execution_terms(
+    calibrator: Calibrator,
+    static: Sequence[float],
+    fractions: Sequence[float],
+    clusters: Sequence[float | None],
+    probes: Sequence[float | None] | None = None,
+) -> Array | None:
+    """Each calibrator feature's term (N, F) of `execution_scores` (which is their sum plus the
+    bias), in `calibrator.feature_names` order; None as there."""
     if not fractions or max(fractions) <= 0.0:
         return None
     features = execution_features(static, clusters, probes)
-    return calibrator.score(feature_matrix(features, calibrator.feature_names))
+    return calibrator.terms(feature_matrix(features, calibrator.feature_names))
 
 
 def execution_order(fractions: Sequence[float], scores: Array) -> list[tuple[float, float]]:

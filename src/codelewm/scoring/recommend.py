@@ -34,14 +34,27 @@ SIGNAL_LABELS: dict[str, str] = {
 @dataclass(frozen=True)
 class Basis:
     """What a recommendation compares: a score per record (None: not ranked by it), the terms
-    that make it up, and what the score is called in the reason."""
+    that make it up, and what the score is called in the reason; `tier`, when the order has a hard
+    first key above the score (examples passed), that key and what it counts."""
 
     score: Callable[[ScoreRecord], float | None]
     terms: Callable[[ScoreRecord], dict[str, float]]
     name: str = "final score"
+    tier: Callable[[ScoreRecord], float] | None = None
+    tier_name: str = ""
 
 
 STATIC = Basis(score=lambda r: r.final_score, terms=lambda r: r.signal_terms)
+
+
+def _tier_lead(best: ScoreRecord, runner: ScoreRecord, basis: Basis) -> str | None:
+    """Why the pick leads when it is ahead on the basis's tier (more examples passed), else None."""
+    if basis.tier is None:
+        return None
+    ahead, behind = basis.tier(best), basis.tier(runner)
+    if ahead <= behind + 1e-9:
+        return None
+    return f"passed more {basis.tier_name} than {runner.candidate_id} ({ahead:.0%} vs {behind:.0%})"
 
 
 def _share(scores: Sequence[float]) -> float:
@@ -78,12 +91,10 @@ def recommend(
     *,
     usable: Callable[[ScoreRecord], bool],
     basis: Basis = STATIC,
-    lead: str | None = None,
 ) -> Recommendation:
     """The recommendation for records already in rank order; `usable` says who may be picked;
-    `basis` what the margin, share and deciding signals are measured in; `lead`, when given, says
-    why the pick leads instead (it ranks above the runner-up for a reason the basis does not hold,
-    such as more examples passed)."""
+    `basis` what the margin, share and deciding signals are measured in (when the pick is ahead on
+    the basis's tier, that is the reason, and the margin, in the score, is left out)."""
     scored = [r for r in ranked if basis.score(r) is not None]
     if not ranked or not usable(ranked[0]):
         reason = (
@@ -97,7 +108,8 @@ def recommend(
         return Recommendation(candidate_id=best.candidate_id, reason=ALONE)
     runner = next((r for r in scored if r is not best), None)
     if runner is None or basis.score(best) is None:  # nothing to compare it with on this basis
-        return Recommendation(candidate_id=best.candidate_id, reason=lead or ALONE)
+        return Recommendation(candidate_id=best.candidate_id, reason=ALONE)
+    lead = _tier_lead(best, runner, basis)
     best_score, runner_score = basis.score(best), basis.score(runner)
     assert best_score is not None and runner_score is not None
     margin = best_score - runner_score
