@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from codelewm.errors import InputError
 from codelewm.eval.downstream import evaluate_downstream
 from codelewm.eval.examples_exec import (
     append_mbpp_examples,
@@ -14,6 +17,9 @@ from codelewm.eval.examples_exec import (
     run_pool_examples,
 )
 from codelewm.eval.leakage import check_leakage
+from codelewm.eval.packs.mutants import HEAVY_LABEL_LIMITS, HEAVY_POLICY
+from codelewm.eval.pools import write_pool_file
+from codelewm.eval.protocols import run_downstream
 from codelewm.records import PoolCandidate, RerankPool
 from codelewm.scoring.registry import get_scorer
 
@@ -112,3 +118,22 @@ def test_behaviour_clusters_weigh_duplicates() -> None:
     weights = [cluster_weights(signatures, [1, 2, 5, 1])]
     assert clusters_first(energies, weights)[0] == [1.0, 1.0, 0.0, 2.0]
     assert clusters_first(energies, weights, [[1.0, 1.0, 0.0, 0.0]])[0] == [0.0, 0.0, 1.0, 2.0]
+
+
+NUMPY_RIGHT = "import numpy as np\n\ndef double(x):\n    return int(np.multiply(x, 2))\n"
+
+
+def test_installed_packages_are_importable_only_under_the_site_packages_policy() -> None:
+    """dataframebench's candidates import pandas: under the default policy the child imports no
+    installed package, so a numpy candidate fails its example; under HEAVY_POLICY it passes."""
+    pools = [_pool("np", [(NUMPY_RIGHT, True), (WRONG, False)])]
+    assert run_pool_examples(pools, workers=1).fractions == [[0.0, 0.0]]
+    heavy = run_pool_examples(pools, workers=1, policy=HEAVY_POLICY, limits=HEAVY_LABEL_LIMITS)
+    assert heavy.fractions == [[1.0, 0.0]]
+
+
+def test_site_packages_without_execute_is_a_typed_error(tmp_path: Path) -> None:
+    pools = tmp_path / "pools.jsonl"
+    write_pool_file(pools, [_pool("p", [(RIGHT, True), (WRONG, False)])])
+    with pytest.raises(InputError, match="executed candidates only"):
+        run_downstream(pools, scorer="lexical", baselines=[], modes=set(), site_packages=True)

@@ -64,6 +64,15 @@ def downstream_rerank(
         ),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox processes.")] = 2,
+    site_packages: Annotated[
+        bool,
+        typer.Option(
+            "--site-packages",
+            help="With --execute: let the executed candidates import installed packages (pandas "
+            "and polars for dataframebench pools) under the limits their labelling used; every "
+            "other isolation layer stays.",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """P4: pass@1 of the top candidate on execution-labelled pools, with every baseline and the oracle."""
@@ -78,6 +87,7 @@ def downstream_rerank(
             modes=modes,
             generated_tests=generated_tests,
             workers=workers,
+            site_packages=site_packages,
             device=device,
             progress=start,
             notify=notify,
@@ -89,6 +99,7 @@ def downstream_rerank(
         "scorer": scorer,
         "baselines": list(names),
         "execute": execute,
+        "site_packages": site_packages,
         "generated_tests": str(generated_tests) if generated_tests is not None else None,
     }
     finish(

@@ -27,7 +27,7 @@ from codelewm.eval.bootstrap import Estimate
 from codelewm.eval.examples_exec import examples_first, execution_lifts
 from codelewm.eval.executed import runnable
 from codelewm.eval.pools import candidate_code, sample_count
-from codelewm.execution import ExecutionResult, Limits, SandboxJob, TestKind, run_many
+from codelewm.execution import ExecutionResult, Limits, Policy, SandboxJob, TestKind, run_many
 from codelewm.records import (
     GeneratedTestSet,
     Recommendation,
@@ -282,9 +282,11 @@ def run_pool_generated(
     *,
     workers: int = 2,
     limits: Limits = GENERATED_LIMITS,
+    policy: Policy | None = None,
 ) -> GeneratedRun:
     """Run every candidate of every pool whose order can matter against the pool's generated
-    tests. A pool whose candidates all share one label is not run (no order changes its pass@1)."""
+    tests, under `policy` (default: the sandbox's own). A pool whose candidates all share one label
+    is not run (no order changes its pass@1)."""
     started = time.perf_counter()
     jobs: list[SandboxJob] = []
     where: list[tuple[int, int]] = []
@@ -309,7 +311,8 @@ def run_pool_generated(
             )
             where.append((p, c))
     passed: list[list[frozenset[str] | None]] = [[None] * len(p.candidates) for p in pools]
-    for (p, c), result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
+    runs = run_many(jobs, limits=limits, policy=policy, workers=workers)
+    for (p, c), result in zip(where, runs, strict=True):
         passed[p][c] = passed_tests(result, tests_by_pool[pools[p].pool_id])
     scores = [
         dual_agreement(passed[p], [float(sample_count(c)) for c in pool.candidates])

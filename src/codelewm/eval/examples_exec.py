@@ -37,7 +37,7 @@ from codelewm.code.probes import probe_calls, probe_examples
 from codelewm.errors import InputError
 from codelewm.eval.bootstrap import Estimate, paired_difference_ci
 from codelewm.eval.pools import sample_count
-from codelewm.execution import Limits, SandboxJob, TestKind, run_many
+from codelewm.execution import Limits, Policy, SandboxJob, TestKind, run_many
 from codelewm.records import RerankPool
 
 EXAMPLE_LIMITS = Limits(wall_s=10)
@@ -84,10 +84,12 @@ def run_pool_examples(
     *,
     workers: int = 2,
     limits: Limits = EXAMPLE_LIMITS,
+    policy: Policy | None = None,
     max_examples: int | None = None,
 ) -> ExamplesRun:
     """Run every candidate of every pool whose order can matter against the pool's examples (the
-    first `max_examples` of them when given: the execution-aware calibrator's fit shows one)."""
+    first `max_examples` of them when given: the execution-aware calibrator's fit shows one), under
+    `policy` (default: the sandbox's own, which imports no installed package)."""
     started = time.perf_counter()
     jobs: list[SandboxJob] = []
     where: list[tuple[int, int]] = []
@@ -111,7 +113,8 @@ def run_pool_examples(
             where.append((p, c))
     fractions: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
     signatures: list[list[tuple[str, ...] | None]] = [[None] * len(p.candidates) for p in pools]
-    for (p, c), result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
+    runs = run_many(jobs, limits=limits, policy=policy, workers=workers)
+    for (p, c), result in zip(where, runs, strict=True):
         value = passed_fraction(result.tests_run, result.failures, result.errors)
         fractions[p][c] = value if value is not None else 0.0
         signatures[p][c] = outputs_of(result.stdout, len(examples_per_pool[p]))
@@ -120,7 +123,7 @@ def run_pool_examples(
         for p, pool in enumerate(pools)
     ]
     probe_shares, probes_run = probe_pools(
-        pools, examples_per_pool, fractions, workers=workers, limits=limits
+        pools, examples_per_pool, fractions, workers=workers, limits=limits, policy=policy
     )
     return ExamplesRun(
         fractions=fractions,
@@ -152,6 +155,7 @@ def probe_pools(
     *,
     workers: int,
     limits: Limits,
+    policy: Policy | None = None,
 ) -> tuple[list[list[float | None]], int]:
     """Run the probe inputs (`code/probes.py`) for each pool's top tier (`top_tier`) in the sandbox,
     one child process per candidate; each tier member's probe-behaviour share, and the runs."""
@@ -171,7 +175,8 @@ def probe_pools(
             jobs.append(SandboxJob(code, program, TestKind.UNITTEST, None, f"{pool.pool_id}#p{c}"))
             where.append((p, c))
     signatures: dict[tuple[int, int], tuple[str, ...] | None] = {}
-    for key, result in zip(where, run_many(jobs, limits=limits, workers=workers), strict=True):
+    runs = run_many(jobs, limits=limits, policy=policy, workers=workers)
+    for key, result in zip(where, runs, strict=True):
         signatures[key] = outputs_of(result.stdout, len(probes_of[key[0]]))
     shares: list[list[float | None]] = [[None] * len(pool.candidates) for pool in pools]
     for p, pool in enumerate(pools):

@@ -292,12 +292,25 @@ def run_downstream(
     modes: set[str],
     generated_tests: Path | None = None,
     workers: int = 2,
+    site_packages: bool = False,
     device: str = "cpu",
     progress: StartProgress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> DownstreamReport:
     """P4 on a labelled pool file; `modes` ({'examples', 'generated'} or fewer) is what runs in the
-    sandbox (opt-in execution); `notify` hears, before anything runs, that code is executed."""
+    sandbox (opt-in execution); `notify` hears, before anything runs, that code is executed.
+    `site_packages` lets the executed candidates import installed packages (pandas and polars for
+    dataframebench), with the limits its labelling used; every other isolation layer stays."""
+    if site_packages and not modes:
+        raise InputError(
+            "--site-packages applies to executed candidates only",
+            remediation="Add --execute examples|generated|all, or drop --site-packages.",
+        )
+    policy, limits = None, None
+    if site_packages:
+        from codelewm.eval.packs.mutants import HEAVY_LABEL_LIMITS, HEAVY_POLICY
+
+        policy, limits = HEAVY_POLICY, HEAVY_LABEL_LIMITS
     pool_list = read_pool_file(pools)
     tests_by_pool = None
     if "generated" in modes and generated_tests is not None:
@@ -306,17 +319,25 @@ def run_downstream(
         tests_by_pool = load_generated_tests(generated_tests)
     examples = generated = None
     if "examples" in modes:
-        from codelewm.eval.examples_exec import run_pool_examples
+        from codelewm.eval.examples_exec import EXAMPLE_LIMITS, run_pool_examples
 
         if notify is not None:
             notify("running each pool's examples in the sandbox (code is executed)")
-        examples = run_pool_examples(pool_list, workers=workers)
+        examples = run_pool_examples(
+            pool_list, workers=workers, policy=policy, limits=limits or EXAMPLE_LIMITS
+        )
     if tests_by_pool is not None:
-        from codelewm.eval.codet import run_pool_generated
+        from codelewm.eval.codet import GENERATED_LIMITS, run_pool_generated
 
         if notify is not None:
             notify("running each pool's generated tests in the sandbox (code is executed)")
-        generated = run_pool_generated(pool_list, tests_by_pool, workers=workers)
+        generated = run_pool_generated(
+            pool_list,
+            tests_by_pool,
+            workers=workers,
+            policy=policy,
+            limits=limits or GENERATED_LIMITS,
+        )
     the_scorer = get_scorer(scorer, device=device)
     leakage = _leakage(scorer, (c.code for p in pool_list for c in p.candidates))
     return evaluate_downstream(
