@@ -8,11 +8,15 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+from codelewm.errors import InputError
 from codelewm.eval.packs import (
     PackStats,
     Task,
     build_pools,
     dataframebench_tasks,
+    dataframebench_train_tasks,
     mbpp_entry_point,
     mbpp_stub,
     task_text,
@@ -133,3 +137,31 @@ def test_errors_are_confirmed_and_flaky_mutants_are_kept_out() -> None:
     assert stats.flaky == 1
     assert len(pool.candidates) == 6  # 1 reference + 5 confirmed failures (the flaky one left out)
     assert [c.passed for c in pool.candidates].count(True) == 1
+
+
+def test_dataframebench_train_is_packed_alone_and_without_evaluation_tasks(tmp_path: Path) -> None:
+    def record(task_id: str, body: str) -> str:
+        polars = f"def task_func(df):\n    return df.height or {task_id!r}\n"
+        truth = {"pandas": f"def task_func(df):\n    return {body}\n", "polars": polars}
+        stub = f"def task_func(df):\n    {task_id!r}\n"
+        return json.dumps(
+            {
+                "task_id": task_id,
+                "prompt_parts": {"statement": "S.", "stub": stub},
+                "ground_truth": truth,
+                "test_code": "import unittest\n",
+            }
+        )
+
+    wheel = tmp_path / "dataframebench-0.1.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("dataframebench/data/val.jsonl", record("DFB/V1", "len(df)") + "\n")
+        archive.writestr("dataframebench/data/test.jsonl", "")
+        train = [record("DFB/T1", "df.shape[0]"), record("DFB/T2", "len(  df )")]
+        archive.writestr("dataframebench/data/train.jsonl", "\n".join(train) + "\n")
+    # T2's pandas reference is V1's once normalised: a val task never reaches calibration
+    kept, dropped = dataframebench_train_tasks(wheel)
+    assert [t.task_id for t in kept] == ["dataframebench/DFB/T1"] and dropped == 1
+    assert kept[0].source["split"] == "train"
+    with pytest.raises(InputError, match="never in one pool file"):
+        dataframebench_tasks(wheel, ("train", "val"))

@@ -61,6 +61,14 @@ def downstream_pack(
             "assert of this mbpp.jsonl for its task (when it calls the pool's function).",
         ),
     ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="With --kind dataframebench: omit for val + test (evaluation), or 'train' "
+            "(calibration only; tasks that match evaluation data by normalised hash are dropped).",
+        ),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Only the first N tasks (smoke runs).")
     ] = None,
@@ -68,6 +76,8 @@ def downstream_pack(
     json_output: JsonOpt = False,
 ) -> None:
     """Build execution-labelled WS-D pools (reference + failing single-point mutants, all ast.unparse'd)."""
+    if split is not None and kind != "dataframebench":
+        raise InputError(f"--split applies to --kind dataframebench, not {kind!r}")
     if kind not in PACK_KINDS:
         raise InputError(
             f"unknown --kind {kind!r}", remediation=f"Use one of: {', '.join(PACK_KINDS)}."
@@ -89,9 +99,12 @@ def downstream_pack(
             )
         pools, stats = external_pools(pools_file, tests, workers=workers)
     else:
-        tasks = pack_tasks(kind, mbpp=mbpp, wheel=wheel)[:limit]
+        tasks, overlapping = pack_tasks(kind, mbpp=mbpp, wheel=wheel, split=split)
+        tasks = tasks[:limit]
         with progress_bar(len(tasks), f"downstream-pack {kind}", quiet=json_output) as advance:
             pools, stats = label_tasks(kind, tasks, seed=seed, workers=workers, progress=advance)
+        if overlapping:
+            stats.dropped["matches_evaluation_data"] = overlapping
     summary = write_pack(out, pools, stats, kind=kind, seed=seed, command=sys.argv)
     if json_output:
         print_json(summary)

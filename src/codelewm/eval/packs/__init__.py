@@ -18,6 +18,7 @@ from codelewm.eval.packs.external import PoolTests, label_external
 from codelewm.eval.packs.mutants import PackStats, Task, build_pools
 from codelewm.eval.packs.sources import (
     dataframebench_tasks,
+    dataframebench_train_tasks,
     humaneval_tasks,
     mbpp_entry_point,
     mbpp_stub,
@@ -33,6 +34,7 @@ __all__ = [
     "Task",
     "build_pools",
     "dataframebench_tasks",
+    "dataframebench_train_tasks",
     "devset_pools",
     "external_pools",
     "humaneval_tasks",

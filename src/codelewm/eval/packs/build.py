@@ -19,7 +19,12 @@ from codelewm.eval.packs.mutants import (
     build_pools,
     sandbox_labeller,
 )
-from codelewm.eval.packs.sources import dataframebench_tasks, humaneval_tasks, mbpp_tasks
+from codelewm.eval.packs.sources import (
+    dataframebench_tasks,
+    dataframebench_train_tasks,
+    humaneval_tasks,
+    mbpp_tasks,
+)
 from codelewm.eval.pools import read_pool_file, write_pool_file
 from codelewm.records import RerankPool
 
@@ -28,12 +33,25 @@ PACK_KINDS = ("humaneval", "mbpp", "dataframebench", "devset", "external")
 DEVSET_FILE = Path("data/eval/mbpp_llm_pools.v1.jsonl")
 
 
-def pack_tasks(kind: str, *, mbpp: Path, wheel: Path | None) -> list[Task]:
-    """The tasks of a sandbox-labelled kind (humaneval, mbpp, dataframebench)."""
+def pack_tasks(
+    kind: str, *, mbpp: Path, wheel: Path | None, split: str | None = None
+) -> tuple[list[Task], int]:
+    """The tasks of a sandbox-labelled kind (humaneval, mbpp, dataframebench), and how many were
+    dropped for matching evaluation data. `split` applies to dataframebench only: None packs val
+    and test (evaluation), "train" the train split (calibration only)."""
+    if split not in (None, "train"):
+        raise InputError(
+            f"--split {split!r}", remediation="Use --split train (dataframebench), or omit it."
+        )
+    if split is not None and kind != "dataframebench":
+        raise InputError(
+            f"--split applies to --kind dataframebench, not {kind!r}",
+            remediation="Omit --split.",
+        )
     if kind == "humaneval":
-        return humaneval_tasks()
+        return humaneval_tasks(), 0
     if kind == "mbpp":
-        return mbpp_tasks(mbpp)
+        return mbpp_tasks(mbpp), 0
     if kind != "dataframebench":
         raise InputError(
             f"unknown pack kind {kind!r}", remediation=f"Use one of: {', '.join(PACK_KINDS)}."
@@ -43,7 +61,9 @@ def pack_tasks(kind: str, *, mbpp: Path, wheel: Path | None) -> list[Task]:
             "--kind dataframebench needs --wheel",
             remediation="pip download --no-deps --python-version 3.12 --only-binary :all: dataframebench -d DIR",
         )
-    return dataframebench_tasks(wheel)
+    if split == "train":
+        return dataframebench_train_tasks(wheel)
+    return dataframebench_tasks(wheel), 0
 
 
 def label_tasks(

