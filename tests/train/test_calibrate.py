@@ -152,3 +152,48 @@ def test_labelled_calibration_without_labelled_pools_is_a_typed_error(
 
     with pytest.raises(SourceUnavailableError, match="sandbox-labelled"):
         calibrate_checkpoint(tiny_run.out_dir / "last", tiny_dataset, tmp_path / "c")
+
+
+def test_extra_training_side_pools_join_the_fit_and_evaluation_pools_are_refused(
+    tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from codelewm.data.eval_guard import humaneval_programs
+    from codelewm.errors import InputError
+    from codelewm.records import RerankPool
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_dataset, data)
+    lines = [json.dumps(_labelled_pool(i)) for i in range(6)]
+    (data / "pools").mkdir(exist_ok=True)
+    (data / "pools" / "val.decoys.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    extra = [
+        RerankPool.model_validate(
+            _labelled_pool(i) | {"source": {"benchmark": "dataframebench", "split": "train"}}
+        )
+        for i in range(6, 10)
+    ]
+    cal = calibrate_checkpoint(
+        tiny_run.out_dir / "last", data, tmp_path / "c", extra_pools=[("dfb-train.jsonl", extra)]
+    )
+    assert "+ dfb-train.jsonl:4 labelled pools" in cal.fitted_on
+    val_split = [
+        RerankPool.model_validate(
+            _labelled_pool(20) | {"source": {"benchmark": "dataframebench", "split": "test"}}
+        )
+    ]
+    with pytest.raises(InputError, match="evaluation data"):
+        calibrate_checkpoint(
+            tiny_run.out_dir / "last", data, tmp_path / "d", extra_pools=[("t", val_split)]
+        )
+    copied = _labelled_pool(21)
+    copied["candidates"][0]["code"] = next(iter(humaneval_programs()))  # type: ignore[index]
+    with pytest.raises(InputError, match="normalised hash"):
+        calibrate_checkpoint(
+            tiny_run.out_dir / "last",
+            data,
+            tmp_path / "e",
+            extra_pools=[("h", [RerankPool.model_validate(copied)])],
+        )
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()

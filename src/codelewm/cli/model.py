@@ -55,6 +55,15 @@ def calibrate(
     ] = "labelled",
     max_pools: Annotated[int, typer.Option("--max-pools")] = 400,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    extra_pools: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--extra-pools",
+            help="A training-side labelled pool file (e.g. `eval downstream-pack --kind "
+            "dataframebench --split train`) whose pools join the split's; repeatable. Refused "
+            "when any pool is evaluation data (by its source or by normalised hash).",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Fit final_score's logistic calibrator (energy z-score, action gain, consensus, parses) on pools of
@@ -65,6 +74,9 @@ def calibrate(
 
     if pools not in ("labelled", "mutants"):
         raise InputError(f"--pools {pools!r}: use labelled or mutants")
+    from codelewm.eval.pools import read_pool_file
+
+    extra = [(path.name, read_pool_file(path)) for path in extra_pools or []]
     calibrator = calibrate_checkpoint(
         checkpoint,
         dataset,
@@ -73,6 +85,7 @@ def calibrate(
         pools_kind="labelled" if pools == "labelled" else "mutants",
         max_pools=max_pools,
         seed=seed,
+        extra_pools=extra,
     )
     payload = {
         "out": str(out),

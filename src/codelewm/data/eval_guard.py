@@ -29,8 +29,9 @@ from importlib import resources
 from pathlib import Path
 
 from codelewm.code.functions import iter_functions, normalised_hash, strip_docstrings
-from codelewm.errors import ParseFailureError, SourceUnavailableError
+from codelewm.errors import InputError, ParseFailureError, SourceUnavailableError
 from codelewm.extras import install_hint
+from codelewm.records import RerankPool
 
 EVAL_PATH_PARTS: tuple[str, ...] = ("human_eval", "humaneval", "mbpp", "dataframebench")
 MBPP_HASHES_FILE = "eval_hashes_mbpp.txt"
@@ -141,3 +142,37 @@ def _union(sets: Iterable[set[str]]) -> set[str]:
 def _shipped_hashes(name: str) -> set[str]:
     text = resources.files("codelewm.data").joinpath(name).read_text(encoding="utf-8")
     return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+#: benchmarks whose every split is evaluation data (dataframebench: all but train)
+EVAL_BENCHMARKS = frozenset({"human-eval", "humaneval", "mbpp"})
+
+
+def check_training_side_pools(pools: Iterable[RerankPool], label: str) -> int:
+    """Refuse (InputError) a labelled pool file meant for training or calibration when any pool is
+    marked as evaluation data (`source.benchmark` HumanEval or MBPP, or dataframebench outside its
+    train split) or its before or a candidate matches a benchmark by normalised hash
+    (`is_eval_code`); returns how many pools were checked."""
+    checked = 0
+    for pool in pools:
+        source = getattr(pool, "source", None)
+        source = source if isinstance(source, dict) else {}
+        benchmark = str(source.get("benchmark", "")).lower()
+        if benchmark in EVAL_BENCHMARKS or (
+            benchmark == "dataframebench" and source.get("split") != "train"
+        ):
+            raise InputError(
+                f"{label}: pool {pool.pool_id} is evaluation data ({benchmark}, split "
+                f"{source.get('split', 'any')}): never train or calibrate on it",
+                remediation="Give training-side pools only (dataframebench: "
+                "`eval downstream-pack --kind dataframebench --split train`).",
+            )
+        for code in (pool.before, *(candidate.code for candidate in pool.candidates)):
+            if is_eval_code(code):
+                raise InputError(
+                    f"{label}: pool {pool.pool_id} holds code that matches an evaluation "
+                    "benchmark by normalised hash: never train or calibrate on it",
+                    remediation="Drop the pool, or give training-side pools only.",
+                )
+        checked += 1
+    return checked

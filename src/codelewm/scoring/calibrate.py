@@ -29,9 +29,10 @@ from codelewm.checkpoint.calibrator import LEGACY_FEATURES, Calibrator, fit_cali
 from codelewm.checkpoint.read import load_checkpoint
 from codelewm.checkpoint.write import save_calibrated_copy
 from codelewm.code.mutations import mutants_of
+from codelewm.data.eval_guard import check_training_side_pools
 from codelewm.data.labelled import read_labelled_pools
 from codelewm.data.layout import read_transitions
-from codelewm.errors import SourceUnavailableError
+from codelewm.errors import InputError, SourceUnavailableError
 from codelewm.records import RerankPool, Split, TransitionRecord
 from codelewm.scoring.fusion import (
     FUSED_FEATURES,
@@ -134,17 +135,27 @@ def calibrate_checkpoint(
     max_pools: int = 400,
     mutants: int = 5,
     seed: int = 0,
+    extra_pools: Sequence[tuple[str, Sequence[RerankPool]]] = (),
 ) -> Calibrator:
     """Fit on `split` of `dataset`; write checkpoint + calibrator(s) to `out` (parents: both).
 
-    `labelled` (v2): the split's sandbox-labelled pools (data/labelled.py), a listwise fused
-    calibrator plus its static-only twin (`calibrator_static.json`). `mutants` (v1): pointwise
-    logistic regression over the v1 features on (true after vs its seeded mutants)."""
+    `labelled` (v2): the split's sandbox-labelled pools (data/labelled.py), plus `extra_pools`
+    ((name, pools) of other training-side labelled pool files, e.g. dataframebench train; each is
+    refused when it holds evaluation data), a listwise fused calibrator plus its static-only twin
+    (`calibrator_static.json`). `mutants` (v1): pointwise logistic regression over the v1 features
+    on (true after vs its seeded mutants)."""
+    if extra_pools and pools_kind != "labelled":
+        raise InputError(
+            "extra pool files join the labelled calibrator only",
+            remediation="Use pools_kind='labelled' (--pools labelled).",
+        )
+    for name, extra in extra_pools:
+        check_training_side_pools(extra, name)
     ckpt = load_checkpoint(checkpoint)
     scorer = WorldModelScorer(ckpt.model, ckpt.tokenizer)
     static: Calibrator | None = None
     if pools_kind == "labelled":
-        labelled = list(read_labelled_pools(dataset, split))[:max_pools]
+        labelled: list[RerankPool] = list(read_labelled_pools(dataset, split))[:max_pools]
         if not labelled:
             raise SourceUnavailableError(
                 f"{dataset}: the {split} split holds no sandbox-labelled pools",
@@ -152,6 +163,9 @@ def calibrate_checkpoint(
                 "(configs/data/default.toml), or pass --pools mutants for the v1 calibrator.",
             )
         where = f"{dataset.name}:{split}:{len(labelled)} sandbox-labelled pools"
+        for name, extra in extra_pools:
+            labelled += extra
+            where += f" + {name}:{len(extra)} labelled pools"
         calibrator, static = fit_fused(scorer, labelled, fitted_on=where)
     else:
         pools = labelled_pools(
