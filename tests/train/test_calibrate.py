@@ -112,18 +112,24 @@ def _labelled_pool(i: int) -> dict[str, object]:
     }
 
 
+def _with_val_pools(dataset: Path, tmp_path: Path, count: int) -> Path:
+    """A copy of `dataset` whose val split holds `count` sandbox-labelled pools."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(dataset, data)
+    lines = [json.dumps(_labelled_pool(i)) for i in range(count)]
+    (data / "pools").mkdir(exist_ok=True)
+    (data / "pools" / "val.decoys.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
+
+
 def test_labelled_calibration_fits_the_fused_score_and_its_static_twin(
     tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
     from codelewm.scoring.fusion import FUSED_FEATURES, STATIC_FEATURES, StaticFusionScorer
 
-    data = tmp_path / "data"
-    shutil.copytree(tiny_dataset, data)
-    lines = [json.dumps(_labelled_pool(i)) for i in range(12)]
-    (data / "pools").mkdir(exist_ok=True)
-    (data / "pools" / "val.decoys.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = _with_val_pools(tiny_dataset, tmp_path, 12)
     out = tmp_path / "calibrated"
     cal = calibrate_checkpoint(tiny_run.out_dir / "last", data, out)
     assert cal.feature_names == FUSED_FEATURES
@@ -157,17 +163,11 @@ def test_labelled_calibration_without_labelled_pools_is_a_typed_error(
 def test_extra_training_side_pools_join_the_fit_and_evaluation_pools_are_refused(
     tiny_run: TrainResult, tiny_dataset: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
     from codelewm.data.eval_guard import humaneval_programs
     from codelewm.errors import InputError
     from codelewm.records import RerankPool
 
-    data = tmp_path / "data"
-    shutil.copytree(tiny_dataset, data)
-    lines = [json.dumps(_labelled_pool(i)) for i in range(6)]
-    (data / "pools").mkdir(exist_ok=True)
-    (data / "pools" / "val.decoys.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = _with_val_pools(tiny_dataset, tmp_path, 6)
     extra = [
         RerankPool.model_validate(
             _labelled_pool(i) | {"source": {"benchmark": "dataframebench", "split": "train"}}
