@@ -137,3 +137,25 @@ def test_site_packages_without_execute_is_a_typed_error(tmp_path: Path) -> None:
     write_pool_file(pools, [_pool("p", [(RIGHT, True), (WRONG, False)])])
     with pytest.raises(InputError, match="executed candidates only"):
         run_downstream(pools, scorer="lexical", baselines=[], modes=set(), site_packages=True)
+
+
+def test_run_downstream_site_packages_reaches_the_sandbox(tmp_path: Path) -> None:
+    """The CLI's --site-packages path: the numpy candidate passes its example only with it, so
+    examples+random-expected ranks it first only with it."""
+    pools = tmp_path / "pools.jsonl"
+    pair = [(NUMPY_RIGHT, True), (WRONG, False)]
+    write_pool_file(pools, [_pool("np1", pair), _pool("np2", pair)])  # the shuffled row needs 2
+
+    def examples_row(site_packages: bool) -> list[float]:
+        report = run_downstream(
+            pools,
+            scorer="lexical",
+            baselines=["random-expected"],
+            modes={"examples"},
+            site_packages=site_packages,
+            workers=1,
+        )
+        return next(r.per_pool for r in report.rankers if r.name == "examples+random-expected")
+
+    assert examples_row(True) == [1.0, 1.0]
+    assert examples_row(False) == [0.5, 0.5]  # both fail to run: the random order stands
